@@ -1,0 +1,1 @@
+"""HTTP entry points: one flask-smorest Blueprint per resource."""

@@ -1,0 +1,39 @@
+"""Schemas of purchases and their listing."""
+
+from marshmallow import Schema, ValidationError, fields, post_dump, validates_schema
+
+from appstore.api.fields import Id, UtcDateTime
+
+
+class PurchaseSchema(Schema):
+    id = fields.Integer()
+    app_id = fields.Integer()
+    buyer_id = fields.Integer()
+    price = fields.Integer(metadata={"description": "Credits spent."})
+    created_at = UtcDateTime()
+    access_link = fields.String(metadata={"description": "Only for the buyer and admins."})
+    access_key = fields.String(metadata={"description": "Only for the buyer and admins."})
+
+    @post_dump
+    def _hide_absent_access(self, data, **kwargs):
+        return {k: v for k, v in data.items() if v is not None}
+
+
+class PurchaseQueryArgsSchema(Schema):
+    app_id = Id()
+    buyer_id = Id()
+    since = UtcDateTime(metadata={"description": "Inclusive, ISO-8601."})
+    until = UtcDateTime(metadata={"description": "Exclusive, ISO-8601."})
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if "since" in data and "until" in data and data["since"] > data["until"]:
+            raise ValidationError("since must not be after until.", "until")
+
+
+class IdempotencyHeaderSchema(Schema):
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        validate=lambda v: 1 <= len(v) <= 255 and v.isprintable(),
+        metadata={"description": "Retries with the same key get the first answer again."},
+    )

@@ -1,0 +1,29 @@
+"""Alembic's entry: runs migrations against the URL ``appstore db upgrade`` passes in."""
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+from appstore.models import Base
+
+config = context.config
+
+
+def run_migrations_online() -> None:
+    connectable = engine_from_config(
+        config.get_section(config.config_ini_section, {}),
+        prefix="sqlalchemy.",
+        poolclass=pool.NullPool,
+    )
+    with connectable.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            # SQLite cannot ALTER most things; batch mode copies the table instead.
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()

@@ -1,0 +1,140 @@
+"""Tables of the Appstore. Money columns hold integer credits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
+
+ROLES = ("user", "admin", "management", "service")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    # Named constraints keep Alembic migrations identical on PostgreSQL and SQLite.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("credit >= 0", name="credit_not_negative"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(40))
+    email: Mapped[str] = mapped_column(String(320))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="user")
+    credit: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# Usernames clash case-insensitively: "Alice" and "alice" would confuse every reader.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
+
+
+class Purchase(Base):
+    __tablename__ = "purchases"
+    __table_args__ = (UniqueConstraint("buyer_id", "app_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"), index=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    price: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+
+    # Copied from the app into the purchase answer; the buyer has bought the right to see them.
+    access_link = None
+    access_key = None
+
+
+class App(Base):
+    __tablename__ = "apps"
+    __table_args__ = (CheckConstraint("price >= 0", name="price_not_negative"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    price: Mapped[int] = mapped_column(Integer)
+    access_link: Mapped[str] = mapped_column(String(2048))
+    icon_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    access_key: Mapped[str] = mapped_column(String(64))
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    # Counted on read rather than kept as a column: a counter would add a hot row lock to
+    # every purchase of a popular app, and the (app_id) index makes the count cheap.
+    purchases_count: Mapped[int] = column_property(
+        select(func.count(Purchase.id))
+        .where(Purchase.app_id == id)
+        .correlate_except(Purchase)
+        .scalar_subquery(),
+        deferred=True,
+    )
+
+    # Set per request by the services: whether the caller may see access_link/access_key.
+    can_access = False
+
+    @property
+    def is_listed(self) -> bool:
+        return self.verified and self.deleted_at is None
+
+
+class CreditGrant(Base):
+    """The ledger of credit added by admins: who got how much, from whom, and why."""
+
+    __tablename__ = "credit_grants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    granted_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a purchase sent with an ``Idempotency-Key``, replayed on retries.
+
+    A success points at its purchase; a refusal keeps its status and message.
+    """
+
+    __tablename__ = "idempotency_records"
+
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    app_id: Mapped[int] = mapped_column(Integer)
+    status_code: Mapped[int] = mapped_column(Integer)
+    purchase_id: Mapped[int | None] = mapped_column(ForeignKey("purchases.id"), nullable=True)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

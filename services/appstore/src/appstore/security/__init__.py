@@ -1,0 +1,1 @@
+"""Passwords, signing keys and tokens."""

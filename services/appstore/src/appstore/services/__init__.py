@@ -1,0 +1,1 @@
+"""Use cases of the Appstore: each public function is one transaction."""

@@ -1,0 +1,144 @@
+"""Publishing, changing, verifying, delisting and finding apps."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, undefer
+
+from appstore.db import Database
+from appstore.errors import Forbidden, NotFound
+from appstore.models import App, Purchase, utcnow
+from appstore.security.principal import Principal
+
+EDITABLE_FIELDS = ("title", "description", "price", "access_link", "icon_url")
+
+
+def create_app(db: Database, owner: Principal, fields: dict) -> App:
+    """Publish an unverified app owned by the caller, with a fresh secret access key."""
+    with db.transaction() as session:
+        app = App(owner_id=owner.user_id, access_key=secrets.token_urlsafe(32), **fields)
+        session.add(app)
+        session.flush()
+        return _reload_for_owner(session, app.id)
+
+
+def get_app(db: Database, principal: Principal, app_id: int) -> App:
+    with db.transaction() as session:
+        app = _visible_app(session, principal, app_id)
+        _mark_access(session, principal, [app])
+        return app
+
+
+def update_app(db: Database, principal: Principal, app_id: int, changes: dict) -> App:
+    with db.transaction() as session:
+        app = _visible_app(session, principal, app_id, for_update=True)
+        if app.owner_id != principal.user_id:
+            raise Forbidden("Only the app's owner may change it.")
+        for name, value in changes.items():
+            setattr(app, name, value)
+        app.updated_at = utcnow()
+        session.flush()
+        return _reload_for_owner(session, app.id)
+
+
+def delete_app(db: Database, principal: Principal, app_id: int) -> None:
+    """Delist an app; its buyers keep their access."""
+    with db.transaction() as session:
+        app = _visible_app(session, principal, app_id, for_update=True)
+        if app.owner_id != principal.user_id and not principal.is_admin:
+            raise Forbidden("Only the app's owner or an admin may delete it.")
+        if app.deleted_at is None:
+            app.deleted_at = app.updated_at = utcnow()
+
+
+def verify_app(db: Database, principal: Principal, app_id: int) -> App:
+    with db.transaction() as session:
+        app = _visible_app(session, principal, app_id, for_update=True)
+        if not app.verified:
+            app.verified = True
+            app.updated_at = utcnow()
+            session.flush()
+        return _reload_for_owner(session, app.id)
+
+
+def list_apps(
+    db: Database,
+    principal: Principal,
+    *,
+    q: str | None,
+    verified: bool | None,
+    mine: bool,
+    page: int,
+    page_size: int,
+) -> tuple[list[App], int]:
+    """The catalogue, the caller's own apps (``mine``), or for admins the unverified queue."""
+    if verified is False and not principal.is_admin and not mine:
+        raise Forbidden("Only admins may list unverified apps of others.")
+    query = select(App).where(App.deleted_at.is_(None))
+    if mine:
+        query = query.where(App.owner_id == principal.user_id)
+        if verified is not None:
+            query = query.where(App.verified.is_(verified))
+    else:
+        query = query.where(App.verified.is_(verified is not False))
+    if q:
+        pattern = q.lower()
+        query = query.where(
+            or_(
+                func.lower(App.title).contains(pattern, autoescape=True),
+                func.lower(App.description).contains(pattern, autoescape=True),
+            )
+        )
+    with db.transaction() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        apps = session.scalars(
+            _with_counts(query.order_by(App.id).offset((page - 1) * page_size).limit(page_size))
+        ).all()
+        _mark_access(session, principal, apps)
+    return list(apps), total
+
+
+def _with_counts(query: Select) -> Select:
+    return query.options(undefer(App.purchases_count))
+
+
+def _reload_for_owner(session: Session, app_id: int) -> App:
+    """The app as its owner or an admin sees it, with its purchase count."""
+    app = session.scalar(
+        _with_counts(select(App).where(App.id == app_id)).execution_options(populate_existing=True)
+    )
+    app.can_access = True
+    return app
+
+
+def _visible_app(session: Session, principal: Principal, app_id: int, for_update=False) -> App:
+    """The app, unless the caller may not know it exists (unverified or delisted)."""
+    # A row lock cannot share a SELECT with the count aggregate, so locked reads skip it.
+    query = select(App).where(App.id == app_id)
+    query = query.with_for_update() if for_update else _with_counts(query)
+    app = session.scalar(query)
+    if app is None or not (
+        app.is_listed or principal.is_admin or app.owner_id == principal.user_id
+    ):
+        raise NotFound(f"App {app_id} does not exist.")
+    return app
+
+
+def _mark_access(session: Session, principal: Principal, apps: Iterable[App]) -> None:
+    """Let owners, admins and buyers see each app's access link and key."""
+    apps = list(apps)
+    others = [a.id for a in apps if a.owner_id != principal.user_id and not principal.is_admin]
+    bought = set()
+    if others:
+        bought = set(
+            session.scalars(
+                select(Purchase.app_id).where(
+                    Purchase.buyer_id == principal.user_id, Purchase.app_id.in_(others)
+                )
+            )
+        )
+    for app in apps:
+        app.can_access = app.id not in others or app.id in bought

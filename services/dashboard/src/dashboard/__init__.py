@@ -1,0 +1,1 @@
+"""Management dashboard for appstore-events: event projections, stats API and web page."""
