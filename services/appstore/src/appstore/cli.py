@@ -94,6 +94,26 @@ def users_create(username: str, password: str, role: str, email: str | None, cre
     click.echo(json.dumps({"id": user.id, "username": user.username, "role": user.role}))
 
 
+@main.group()
+def demo() -> None:
+    """Demo data."""
+
+
+@demo.command("seed")
+@click.option("--password", envvar="DEMO_PASSWORD", default="demo-password", show_default=True)
+def demo_seed(password: str) -> None:
+    """Create the demo accounts (admin, manager, service) and a small store, once."""
+    from appstore import demo as demo_data
+    from appstore.bootstrap import bootstrap
+
+    parts = bootstrap()
+    if demo_data.demo_accounts_exist(parts):
+        click.echo("demo data already present")
+        return
+    made = demo_data.seed(parts, password)
+    click.echo("demo data: " + ", ".join(f"{count} {what}" for what, count in made.items()))
+
+
 @main.command()
 @click.option("--output", type=click.File("w"), default="-", show_default=True)
 def openapi(output) -> None:

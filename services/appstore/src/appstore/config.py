@@ -8,6 +8,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+def normalize_database_url(url: str) -> str:
+    """Pin PostgreSQL URLs to psycopg2, the driver installed with the service.
+
+    ``postgresql://`` (and Heroku-style ``postgres://``) leave the driver to SQLAlchemy,
+    whose default differs between releases.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url.removeprefix(prefix)
+    return url
+
+
 def _default_data_dir(environ: Mapping[str, str]) -> Path:
     return Path(environ.get("APPSTORE_DATA_DIR", ".data")).resolve()
 
@@ -38,7 +50,9 @@ class Settings:
         data_dir = _default_data_dir(env)
         key_file = env.get("APPSTORE_JWT_PRIVATE_KEY_FILE")
         return cls(
-            database_url=env.get("APPSTORE_DATABASE_URL") or f"sqlite:///{data_dir}/appstore.db",
+            database_url=normalize_database_url(
+                env.get("APPSTORE_DATABASE_URL") or f"sqlite:///{data_dir}/appstore.db"
+            ),
             data_dir=data_dir,
             broker_url=env.get("BROKER_URL") or "memory://",
             jwt_private_key_file=Path(key_file) if key_file else None,

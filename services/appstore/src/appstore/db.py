@@ -30,10 +30,16 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            reading = connection.get_execution_options().get(_READING)
+            connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pre-ping: it would add a round trip to every request. After a database restart the
+    # first statement on each stale connection fails, and SQLAlchemy then drops the whole pool.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+
+
+_READING = "appstore_reading"
 
 
 class Database:
@@ -43,6 +49,13 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Reads on PostgreSQL run in autocommit: no BEGIN/COMMIT round trips for a SELECT.
+        reading = {_READING: True}
+        if self.engine.dialect.name != "sqlite":
+            reading["isolation_level"] = "AUTOCOMMIT"
+        self._reading_sessions = sessionmaker(
+            self.engine.execution_options(**reading), expire_on_commit=False
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -52,6 +65,12 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """Yield a session; commit when the block ends, roll back if it raises."""
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """Yield a session for reads only; each statement sees the latest committed data."""
+        with self._reading_sessions() as session, session.begin():
             yield session
 
     def ping(self) -> None:

@@ -126,7 +126,7 @@ class CreditGrant(Base):
 class IdempotencyRecord(Base):
     """The first answer to a purchase sent with an ``Idempotency-Key``, replayed on retries.
 
-    A success points at its purchase; a refusal keeps its status and message.
+    A success is found again by (buyer_id, app_id); a refusal keeps its status and message.
     """
 
     __tablename__ = "idempotency_records"
@@ -135,6 +135,5 @@ class IdempotencyRecord(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     app_id: Mapped[int] = mapped_column(Integer)
     status_code: Mapped[int] = mapped_column(Integer)
-    purchase_id: Mapped[int | None] = mapped_column(ForeignKey("purchases.id"), nullable=True)
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,9 +1,9 @@
 """The catalogue: publishing, changing, verifying, delisting and buying apps."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from appstore.api.access import components, principal, requires
+from appstore.api.blueprint import Blueprint
 from appstore.api.fields import MAX_ID
 from appstore.api.schemas.apps import (
     AppCreateSchema,

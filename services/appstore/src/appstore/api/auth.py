@@ -2,10 +2,11 @@
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import ValidationError
 
 from appstore.api.access import components
+from appstore.api.blueprint import Blueprint
 from appstore.api.schemas.users import RegisterSchema, TokenRequestSchema, TokenSchema, UserSchema
 from appstore.services import users
 
@@ -59,7 +60,10 @@ def _token_request() -> dict:
     if request.mimetype == FORM:
         data, location = request.form.to_dict(), "form"
     else:
-        data, location = request.get_json(), "json"
+        try:
+            data, location = request.get_json(), "json"
+        except RecursionError:
+            abort(400, message="The JSON body is nested too deeply.")
     if not isinstance(data, dict):
         abort(422, message="Send a JSON object or a form.", errors={location: ["Not an object."]})
     try:

@@ -23,7 +23,10 @@ class UtcDateTime(fields.DateTime):
         parsed = super()._deserialize(value, attr, data, **kwargs)
         if parsed.tzinfo is None:
             return parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError as error:  # e.g. 0001-01-01T00:00+01:00 is before year 1 in UTC
+            raise ValidationError("Out of the range of dates.") from error
 
 
 class Text(fields.String):

@@ -1,9 +1,9 @@
 """Purchase records: your own, or everyone's for admin, management and service."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from appstore.api.access import components, principal, requires
+from appstore.api.blueprint import Blueprint
 from appstore.api.fields import MAX_ID
 from appstore.api.schemas.purchases import PurchaseQueryArgsSchema, PurchaseSchema
 from appstore.services import purchases

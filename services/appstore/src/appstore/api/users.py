@@ -1,9 +1,9 @@
 """Accounts: the caller's own, everyone's for readers, credit and roles for admins."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from appstore.api.access import components, principal, requires
+from appstore.api.blueprint import Blueprint
 from appstore.api.fields import MAX_ID
 from appstore.api.schemas.users import CreditGrantSchema, RoleChangeSchema, UserSchema
 from appstore.security.principal import ADMIN, MANAGEMENT, SERVICE

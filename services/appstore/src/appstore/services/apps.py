@@ -26,7 +26,7 @@ def create_app(db: Database, owner: Principal, fields: dict) -> App:
 
 
 def get_app(db: Database, principal: Principal, app_id: int) -> App:
-    with db.transaction() as session:
+    with db.reading() as session:
         app = _visible_app(session, principal, app_id)
         _mark_access(session, principal, [app])
         return app
@@ -92,8 +92,10 @@ def list_apps(
                 func.lower(App.description).contains(pattern, autoescape=True),
             )
         )
-    with db.transaction() as session:
+    with db.reading() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery()))
+        if (page - 1) * page_size >= total:  # past the end; a huge page never reaches SQL
+            return [], total
         apps = session.scalars(
             _with_counts(query.order_by(App.id).offset((page - 1) * page_size).limit(page_size))
         ).all()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -20,14 +20,10 @@ from appstore.errors import (
     NotFound,
     Unauthorized,
 )
-from appstore.models import App, IdempotencyRecord, Purchase, User
+from appstore.models import App, IdempotencyRecord, Purchase, User, utcnow
 from appstore.security.principal import Principal
 
 _REPLAYABLE = {e.status_code: e for e in (Forbidden, NotFound, Conflict, InsufficientCredit)}
-
-
-class _Replayed(Exception):
-    """Marks an error that repeats a stored answer, so it is not stored again."""
 
 
 def purchase(
@@ -48,113 +44,152 @@ def purchase(
     try:
         with db.transaction() as session:
             return _purchase(session, buyer, app_id, idempotency_key)
-    except _Replayed as replay:
-        raise replay.args[0] from None
-    except IntegrityError as error:  # the unique (buyer, app) pair caught a race
-        raise Conflict(f"You already own app {app_id}.") from error
+    except _KeyTaken:
+        # Another request with this key committed first: answer as it did.
+        with db.reading() as session:
+            return _replay(session, buyer, app_id, idempotency_key)
     except tuple(_REPLAYABLE.values()) as error:
-        if idempotency_key is not None:
+        if idempotency_key is not None and not getattr(error, "replayed", False):
             _remember_refusal(db, buyer, app_id, idempotency_key, error)
         raise
 
 
+class _KeyTaken(Exception):
+    """The idempotency key's row exists or is being written by a concurrent request."""
+
+
+_APP_FOR_SALE = select(
+    App.owner_id, App.price, App.verified, App.deleted_at, App.access_link, App.access_key
+).where(App.id == bindparam("app_id"))
+_DEBIT = (
+    update(User)
+    .where(User.id == bindparam("user_id"), User.credit >= bindparam("price"))
+    .values(credit=User.credit - bindparam("price"))
+    .returning(User.id)
+)
+_CREDIT = (
+    update(User)
+    .where(User.id == bindparam("user_id"))
+    .values(credit=User.credit + bindparam("price"))
+)
+
+
 def _purchase(session: Session, buyer: Principal, app_id: int, key: str | None) -> Purchase:
-    app = session.execute(
-        select(
-            App.owner_id, App.price, App.verified, App.deleted_at, App.access_link, App.access_key
-        ).where(App.id == app_id)
-    ).one_or_none()
+    """One purchase in the caller's transaction; the order of statements is deliberate.
+
+    No row is locked up front. The (buyer, app) unique key stops a second copy, the
+    conditional debit stops overspending, and the idempotency key's primary key makes a
+    concurrent retry wait for the first answer. The two balances are updated last and in
+    id order: row locks are held only for the last statements and the commit (a popular
+    owner's row is the hottest lock in the store), and two users buying each other's apps
+    at once lock in the same order instead of deadlocking.
+    """
+    # Core statements on the session's connection: this is the hottest path of the store,
+    # and the ORM's bookkeeping would cost more than the statements themselves.
+    connection = session.connection()
+    # A known key replays its first answer before anything else is checked: the app may
+    # have been delisted since, and the retry must still get the purchase it made.
+    if key is not None and session.get(IdempotencyRecord, (buyer.user_id, key)) is not None:
+        raise _KeyTaken
+    app = connection.execute(_APP_FOR_SALE, {"app_id": app_id}).one_or_none()
     if app is None or not app.verified or app.deleted_at is not None:
         raise NotFound(f"App {app_id} does not exist.")
     if app.owner_id == buyer.user_id:
         raise Forbidden("You cannot buy your own app.")
-
-    # Both balances are locked in id order, so two users buying each other's apps at the
-    # same moment queue instead of deadlocking. The buyer's lock also serialises all of
-    # one buyer's purchases, which makes the checks below race-free.
-    balances = dict(
-        session.execute(
-            select(User.id, User.credit)
-            .where(User.id.in_((buyer.user_id, app.owner_id)))
-            .order_by(User.id)
-            .with_for_update()
-        ).all()
-    )
-    if buyer.user_id not in balances:
-        raise Unauthorized("The token's user no longer exists.")
     if key is not None:
-        replay = _replay(session, buyer, app_id, key)
-        if replay is not None:
-            return replay
-    owned = session.scalar(
-        select(Purchase.id).where(Purchase.buyer_id == buyer.user_id, Purchase.app_id == app_id)
-    )
-    if owned is not None:
-        raise Conflict(f"You already own app {app_id}.")
-    if balances[buyer.user_id] < app.price:
-        raise InsufficientCredit(
-            f"App {app_id} costs {app.price} credits; your balance is {balances[buyer.user_id]}."
+        _insert(
+            connection,
+            IdempotencyRecord,
+            on_unique=_KeyTaken,
+            buyer_id=buyer.user_id,
+            key=key,
+            app_id=app_id,
+            status_code=201,
         )
 
+    created_at = utcnow()
+    purchase_id = _insert(
+        connection,
+        Purchase,
+        on_unique=Conflict(f"You already own app {app_id}."),
+        app_id=app_id,
+        buyer_id=buyer.user_id,
+        price=app.price,
+        created_at=created_at,
+    )
     if app.price:
-        session.execute(
-            update(User)
-            .where(User.id.in_((buyer.user_id, app.owner_id)))
-            .values(
-                credit=User.credit + case((User.id == buyer.user_id, -app.price), else_=app.price)
-            )
-        )
-    bought = Purchase(app_id=app_id, buyer_id=buyer.user_id, price=app.price)
-    session.add(bought)
-    session.flush()
-    if key is not None:
-        session.add(
-            IdempotencyRecord(
-                buyer_id=buyer.user_id,
-                key=key,
-                app_id=app_id,
-                status_code=201,
-                purchase_id=bought.id,
-            )
-        )
+        for user_id in sorted((buyer.user_id, app.owner_id)):
+            if user_id == app.owner_id:
+                connection.execute(_CREDIT, {"user_id": user_id, "price": app.price})
+            elif (
+                connection.execute(_DEBIT, {"user_id": user_id, "price": app.price}).first() is None
+            ):
+                balance = connection.scalar(select(User.credit).where(User.id == user_id))
+                raise InsufficientCredit(
+                    f"App {app_id} costs {app.price} credits; your balance is {balance}."
+                )
+    bought = Purchase(
+        id=purchase_id,
+        app_id=app_id,
+        buyer_id=buyer.user_id,
+        price=app.price,
+        created_at=created_at,
+    )
     bought.access_link, bought.access_key = app.access_link, app.access_key
     return bought
 
 
-def _replay(session: Session, buyer: Principal, app_id: int, key: str) -> Purchase | None:
+def _insert(connection: Connection, model, on_unique, **values) -> int | None:
+    """Insert one row; a unique-key clash raises ``on_unique``, a missing buyer 401."""
+    try:
+        return connection.execute(
+            insert(model).values(**values).returning(*model.__table__.primary_key.columns)
+        ).scalar()
+    except IntegrityError as error:
+        text = str(error.orig).lower()
+        if "foreign key" in text:
+            raise Unauthorized("The token's user no longer exists.") from error
+        if "unique" in text or "duplicate key" in text:
+            raise on_unique from error
+        raise
+
+
+def _replay(session: Session, buyer: Principal, app_id: int, key: str) -> Purchase:
     record = session.get(IdempotencyRecord, (buyer.user_id, key))
-    if record is None:
-        return None
     if record.app_id != app_id:
-        raise _Replayed(
-            InvalidRequest(f"Idempotency-Key {key!r} was already used for app {record.app_id}.")
-        )
-    if record.purchase_id is None:
-        raise _Replayed(_REPLAYABLE[record.status_code](record.message))
-    return _with_access(session, session.get(Purchase, record.purchase_id))
+        raise InvalidRequest(f"Idempotency-Key {key!r} was already used for app {record.app_id}.")
+    if record.status_code != 201:
+        error = _REPLAYABLE[record.status_code](record.message)
+        error.replayed = True
+        raise error
+    bought = session.scalar(
+        select(Purchase).where(Purchase.buyer_id == buyer.user_id, Purchase.app_id == app_id)
+    )
+    return _with_access(session, bought)
 
 
 def _remember_refusal(
     db: Database, buyer: Principal, app_id: int, key: str, error: AppstoreError
 ) -> None:
     """Keep a refusal for replay; a concurrent first answer with the same key wins."""
-    insert = pg_insert if not db.is_sqlite else sqlite_insert
+    insert_ignoring_clash = pg_insert if not db.is_sqlite else sqlite_insert
     with db.transaction() as session:
         session.execute(
-            insert(IdempotencyRecord)
+            insert_ignoring_clash(IdempotencyRecord)
             .values(
                 buyer_id=buyer.user_id,
                 key=key,
                 app_id=app_id,
                 status_code=error.status_code,
                 message=error.message,
+                created_at=utcnow(),
             )
             .on_conflict_do_nothing()
         )
 
 
 def get_purchase(db: Database, principal: Principal, purchase_id: int) -> Purchase:
-    with db.transaction() as session:
+    with db.reading() as session:
         bought = session.get(Purchase, purchase_id)
         if bought is None or not (principal.reads_all or bought.buyer_id == principal.user_id):
             raise NotFound(f"Purchase {purchase_id} does not exist.")
@@ -186,8 +221,10 @@ def list_purchases(
         query = query.where(Purchase.created_at >= since)
     if until is not None:
         query = query.where(Purchase.created_at < until)
-    with db.transaction() as session:
+    with db.reading() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery()))
+        if (page - 1) * page_size >= total:  # past the end; a huge page never reaches SQL
+            return [], total
         rows = session.execute(
             query.add_columns(App.access_link, App.access_key)
             .join(App, App.id == Purchase.app_id)

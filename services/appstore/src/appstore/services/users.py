@@ -43,7 +43,7 @@ def authenticate(db: Database, passwords: Passwords, username: str, password: st
     Raises:
         Unauthorized: unknown user or wrong password, with one message for both.
     """
-    with db.transaction() as session:
+    with db.reading() as session:
         user = session.scalar(select(User).where(_same_username(username)))
     if not passwords.verify(user.password_hash if user else None, password):
         raise Unauthorized(BAD_CREDENTIALS)
@@ -53,7 +53,7 @@ def authenticate(db: Database, passwords: Passwords, username: str, password: st
 def get_user(db: Database, principal: Principal, user_id: int) -> User:
     if not principal.reads_all and principal.user_id != user_id:
         raise Forbidden("You may only read your own account.")
-    with db.transaction() as session:
+    with db.reading() as session:
         user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"User {user_id} does not exist.")
@@ -61,8 +61,10 @@ def get_user(db: Database, principal: Principal, user_id: int) -> User:
 
 
 def list_users(db: Database, page: int, page_size: int) -> tuple[list[User], int]:
-    with db.transaction() as session:
+    with db.reading() as session:
         total = session.scalar(select(func.count(User.id)))
+        if (page - 1) * page_size >= total:  # past the end; a huge page never reaches SQL
+            return [], total
         users = session.scalars(
             select(User).order_by(User.id).offset((page - 1) * page_size).limit(page_size)
         ).all()

@@ -1,6 +1,6 @@
 """Schemas of purchases and their listing."""
 
-from marshmallow import Schema, ValidationError, fields, post_dump, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
 from appstore.api.fields import Id, UtcDateTime
 
@@ -31,9 +31,15 @@ class PurchaseQueryArgsSchema(Schema):
             raise ValidationError("since must not be after until.", "until")
 
 
+def _printable(value: str) -> None:
+    # Validators must raise: marshmallow 4 ignores a False return value.
+    if not value.isprintable():
+        raise ValidationError("Use printable characters only.")
+
+
 class IdempotencyHeaderSchema(Schema):
     idempotency_key = fields.String(
         data_key="Idempotency-Key",
-        validate=lambda v: 1 <= len(v) <= 255 and v.isprintable(),
+        validate=[validate.Length(1, 255), _printable],
         metadata={"description": "Retries with the same key get the first answer again."},
     )

@@ -7,7 +7,8 @@ from appstore.models import ROLES
 
 USERNAME = validate.And(
     validate.Length(3, 40),
-    validate.Regexp(r"^[A-Za-z0-9_.-]+$", error="Use letters, digits, '_', '.' and '-' only."),
+    # \Z, not $: "$" also matches before a trailing newline.
+    validate.Regexp(r"^[A-Za-z0-9_.-]+\Z", error="Use letters, digits, '_', '.' and '-' only."),
 )
 # The upper bound keeps a single request from making argon2 hash megabytes.
 PASSWORD = validate.Length(8, 1024)

@@ -92,16 +92,10 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("app_id", sa.Integer(), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=False),
-        sa.Column("purchase_id", sa.Integer(), nullable=True),
         sa.Column("message", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["buyer_id"], ["users.id"], name=op.f("fk_idempotency_records_buyer_id_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["purchase_id"],
-            ["purchases.id"],
-            name=op.f("fk_idempotency_records_purchase_id_purchases"),
         ),
         sa.PrimaryKeyConstraint("buyer_id", "key", name=op.f("pk_idempotency_records")),
     )

@@ -1,0 +1,96 @@
+"""Parallel purchases against a served Appstore on PostgreSQL: no lost or invented credit."""
+
+from __future__ import annotations
+
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+from sqlalchemy import func, select
+
+from appstore.models import Purchase, User
+
+PRICE = 7
+
+
+def _buy(base_url: str, buyer: dict, app_id: int) -> int:
+    with requests.post(
+        f"{base_url}/api/v1/apps/{app_id}/purchase", headers=buyer["headers"], timeout=30
+    ) as answer:
+        return answer.status_code
+
+
+def _in_parallel(calls) -> Counter:
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return Counter(pool.map(lambda call: call(), calls))
+
+
+def _total_credit(components) -> int:
+    with components.db.transaction() as session:
+        return session.scalar(select(func.sum(User.credit)))
+
+
+def test_credit_for_ten_of_fifty_apps_buys_exactly_ten(api, components, live_server):
+    owners = [api.user() for _ in range(5)]
+    apps = [api.app(owners[i % 5], price=PRICE) for i in range(50)]
+    buyer = api.user(credit=10 * PRICE)
+    credit_before = _total_credit(components)
+
+    statuses = _in_parallel([lambda app=app: _buy(live_server, buyer, app["id"]) for app in apps])
+
+    assert statuses == {201: 10, 402: 40}
+    assert api.balance(buyer) == 0
+    assert sum(api.balance(owner) for owner in owners) == 10 * PRICE
+    assert _total_credit(components) == credit_before
+    with components.db.transaction() as session:
+        assert session.scalar(select(func.count(Purchase.id))) == 10
+
+
+def test_same_app_bought_twenty_times_at_once_is_bought_once(api, components, live_server):
+    owner = api.user()
+    app = api.app(owner, price=PRICE)
+    buyer = api.user(credit=100 * PRICE)
+
+    statuses = _in_parallel([lambda: _buy(live_server, buyer, app["id"]) for _ in range(20)])
+
+    assert statuses == {201: 1, 409: 19}
+    assert api.balance(buyer) == 99 * PRICE
+    assert api.balance(owner) == PRICE
+
+
+def test_users_buying_each_others_apps_at_once_never_deadlock(api, components, live_server):
+    # Each pair buys the other's app at the same moment: row locks taken in id order keep
+    # the two transactions from waiting on each other forever.
+    pairs = [(api.user(credit=PRICE), api.user(credit=PRICE)) for _ in range(15)]
+    calls = []
+    for first, second in pairs:
+        first_app, second_app = api.app(first, price=PRICE), api.app(second, price=PRICE)
+        calls.append(lambda b=first, a=second_app: _buy(live_server, b, a["id"]))
+        calls.append(lambda b=second, a=first_app: _buy(live_server, b, a["id"]))
+    credit_before = _total_credit(components)
+
+    statuses = _in_parallel(calls)
+
+    assert statuses == {201: 30}
+    assert all(api.balance(user) == PRICE for pair in pairs for user in pair)
+    assert _total_credit(components) == credit_before
+
+
+def test_same_idempotency_key_in_parallel_charges_once(api, components, live_server):
+    owner = api.user()
+    app = api.app(owner, price=PRICE)
+    buyer = api.user(credit=PRICE)
+    headers = {**buyer["headers"], "Idempotency-Key": "order-42"}
+
+    def buy() -> tuple[int, int | None]:
+        answer = requests.post(
+            f"{live_server}/api/v1/apps/{app['id']}/purchase", headers=headers, timeout=30
+        )
+        return answer.status_code, answer.json().get("id")
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(lambda _: buy(), range(10)))
+
+    assert {status for status, _ in answers} == {201}
+    assert len({purchase_id for _, purchase_id in answers}) == 1
+    assert api.balance(buyer) == 0
