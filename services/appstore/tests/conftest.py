@@ -12,7 +12,7 @@ from appstore.app import create_app
 from appstore.bootstrap import Components, bootstrap
 from appstore.config import Settings
 from appstore.migrations import upgrade
-from appstore.models import Base
+from appstore.models import Base, OutboxProgress
 from appstore.security.principal import Principal
 from appstore.services import users
 
@@ -61,18 +61,30 @@ def components(backend_url, tmp_path_factory) -> Components:
 
 @pytest.fixture(autouse=True)
 def _empty_tables(request):
-    """Each test starts from empty tables (only for tests that use the database)."""
+    """Each test that uses the database starts from empty tables and ids counted from 1.
+
+    DELETE and a sequence reset, not TRUNCATE: on tables this small TRUNCATE costs about
+    60 ms on PostgreSQL against about 3 ms, and the tests are many.
+    """
     yield
     if "components" not in request.fixturenames:
         return
     db = request.getfixturevalue("components").db
-    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
     with db.engine.begin() as connection:
-        if db.is_sqlite:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
-        else:
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):
+            if table is OutboxProgress.__table__:
+                connection.execute(table.update().values(published_through=0))
+            else:
+                connection.execute(table.delete())
+        if not db.is_sqlite:
+            sequences = connection.scalars(
+                text(
+                    "SELECT sequence_name FROM information_schema.sequences"
+                    " WHERE sequence_schema = current_schema()"
+                )
+            ).all()
+            for name in sequences:
+                connection.execute(text(f'ALTER SEQUENCE "{name}" RESTART'))
 
 
 @pytest.fixture

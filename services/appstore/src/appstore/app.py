@@ -8,7 +8,7 @@ from flask import Flask, jsonify
 from flask_smorest import Api
 
 from appstore import metrics
-from appstore.api import apps, auth, health, purchases, users
+from appstore.api import apps, auth, events, health, purchases, users
 from appstore.bootstrap import Components, bootstrap
 from appstore.config import Settings
 from appstore.errors import AppstoreError
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
-    for blueprint in (auth.blp, auth.keys, users.blp, apps.blp, purchases.blp):
+    for blueprint in (auth.blp, auth.keys, users.blp, apps.blp, purchases.blp, events.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
     metrics.init_app(app)

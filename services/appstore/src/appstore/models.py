@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     select,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
@@ -121,6 +122,46 @@ class CreditGrant(Base):
     granted_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OutboxEvent(Base):
+    """An event committed with the change it records, waiting for (or past) the relay.
+
+    ``id`` orders inserts; ``sequence`` is the event's position in the log, given by the
+    relay to committed rows only (see ``appstore.outbox``), so it is gap-free and no reader
+    can pass a number that a slower transaction fills in later.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index(
+            "ix_outbox_unsequenced",
+            "id",
+            postgresql_where=text("sequence IS NULL"),
+            sqlite_where=text("sequence IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    event_type: Mapped[str] = mapped_column(String(40))
+    routing_key: Mapped[str] = mapped_column(String(60))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The encoded envelope with "sequence": null; the relay and the log API fill it in.
+    envelope: Mapped[str] = mapped_column(Text)
+    sequence: Mapped[int | None] = mapped_column(BigInteger, unique=True, nullable=True)
+
+
+class OutboxProgress(Base):
+    """How far the relay has published: every sequence up to ``published_through`` is on
+    the broker. One number, not a flag per row, because the relay publishes in order."""
+
+    __tablename__ = "outbox_progress"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    published_through: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class IdempotencyRecord(Base):

@@ -8,12 +8,13 @@ from collections.abc import Iterable
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, undefer
 
+from appstore import outbox
 from appstore.db import Database
 from appstore.errors import Forbidden, NotFound
 from appstore.models import App, Purchase, utcnow
 from appstore.security.principal import Principal
 
-EDITABLE_FIELDS = ("title", "description", "price", "access_link", "icon_url")
+PUBLIC_FIELDS = ("title", "description", "price", "icon_url")
 
 
 def create_app(db: Database, owner: Principal, fields: dict) -> App:
@@ -22,6 +23,17 @@ def create_app(db: Database, owner: Principal, fields: dict) -> App:
         app = App(owner_id=owner.user_id, access_key=secrets.token_urlsafe(32), **fields)
         session.add(app)
         session.flush()
+        outbox.record(
+            session,
+            "AppCreated",
+            {
+                "app_id": app.id,
+                "owner_id": app.owner_id,
+                "title": app.title,
+                "price": app.price,
+                "created_at": app.created_at,
+            },
+        )
         return _reload_for_owner(session, app.id)
 
 
@@ -41,6 +53,9 @@ def update_app(db: Database, principal: Principal, app_id: int, changes: dict) -
             setattr(app, name, value)
         app.updated_at = utcnow()
         session.flush()
+        # The access link stays out of the event: every consumer reads the stream.
+        public = {k: v for k, v in changes.items() if k in PUBLIC_FIELDS}
+        outbox.record(session, "AppUpdated", {"app_id": app.id, "changes": public})
         return _reload_for_owner(session, app.id)
 
 
@@ -52,6 +67,11 @@ def delete_app(db: Database, principal: Principal, app_id: int) -> None:
             raise Forbidden("Only the app's owner or an admin may delete it.")
         if app.deleted_at is None:
             app.deleted_at = app.updated_at = utcnow()
+            outbox.record(
+                session,
+                "AppDeleted",
+                {"app_id": app.id, "deleted_by": principal.user_id, "deleted_at": app.deleted_at},
+            )
 
 
 def verify_app(db: Database, principal: Principal, app_id: int) -> App:
@@ -61,6 +81,11 @@ def verify_app(db: Database, principal: Principal, app_id: int) -> App:
             app.verified = True
             app.updated_at = utcnow()
             session.flush()
+            outbox.record(
+                session,
+                "AppVerified",
+                {"app_id": app.id, "verified_by": principal.user_id, "verified_at": app.updated_at},
+            )
         return _reload_for_owner(session, app.id)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from appstore import outbox
 from appstore.db import Database
 from appstore.errors import (
     AppstoreError,
@@ -128,6 +129,18 @@ def _purchase(session: Session, buyer: Principal, app_id: int, key: str | None) 
                 raise InsufficientCredit(
                     f"App {app_id} costs {app.price} credits; your balance is {balance}."
                 )
+    outbox.record(
+        connection,
+        "AppPurchased",
+        {
+            "purchase_id": purchase_id,
+            "app_id": app_id,
+            "buyer_id": buyer.user_id,
+            "owner_id": app.owner_id,
+            "price": app.price,
+            "purchased_at": created_at,
+        },
+    )
     bought = Purchase(
         id=purchase_id,
         app_id=app_id,

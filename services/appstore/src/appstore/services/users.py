@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from appstore import outbox
 from appstore.db import Database
 from appstore.errors import Conflict, Forbidden, NotFound, Unauthorized
 from appstore.models import CreditGrant, User
@@ -32,6 +33,16 @@ def register(
             user = User(username=username, email=email, password_hash=password_hash, role=role)
             session.add(user)
             session.flush()
+            outbox.record(
+                session,
+                "UserRegistered",
+                {
+                    "user_id": user.id,
+                    "username": user.username,
+                    "role": user.role,
+                    "registered_at": user.created_at,
+                },
+            )
             return user
     except IntegrityError as error:  # lost a race with a concurrent registration
         raise Conflict(f"Username {username!r} is already taken.") from error

@@ -1,0 +1,21 @@
+"""The event log: what the outbox holds, for consumers that fill gaps or rebuild."""
+
+from flask.views import MethodView
+
+from appstore.api.access import components, requires
+from appstore.api.blueprint import Blueprint
+from appstore.api.schemas.events import EnvelopeSchema, EventLogArgsSchema
+from appstore.security.principal import ADMIN, SERVICE
+from appstore.services import events
+
+blp = Blueprint("events", __name__, url_prefix="/api/v1/events", description="The event log.")
+
+
+@blp.route("/")
+class EventLog(MethodView):
+    @requires(blp, ADMIN, SERVICE)
+    @blp.arguments(EventLogArgsSchema, location="query")
+    @blp.response(200, EnvelopeSchema(many=True))
+    def get(self, args):
+        """Envelopes in ``sequence`` order, strictly after ``after``; at most ``limit``."""
+        return events.read_log(components().db, args["after"], args["limit"])
