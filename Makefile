@@ -33,6 +33,8 @@ run: $(STAMP)
 bench: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/purchases.py
+	$(BIN)/python bench/relay.py
+	$(BIN)/python bench/relay_publish.py
 
 clean:
 	rm -rf $(VENV) .tox

@@ -94,6 +94,99 @@ def users_create(username: str, password: str, role: str, email: str | None, cre
     click.echo(json.dumps({"id": user.id, "username": user.username, "role": user.role}))
 
 
+@main.command()
+@click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 20_000))
+@click.option(
+    "--metrics-port",
+    default=lambda: int(os.environ.get("APPSTORE_RELAY_METRICS_PORT", "9102")),
+    show_default="APPSTORE_RELAY_METRICS_PORT or 9102",
+    type=click.IntRange(0, 65535),
+    help="Prometheus metrics port; 0 turns it off.",
+)
+@click.option(
+    "--metrics-host",
+    default=lambda: os.environ.get("APPSTORE_RELAY_METRICS_HOST", "127.0.0.1"),
+    show_default="APPSTORE_RELAY_METRICS_HOST or 127.0.0.1",
+)
+def relay(batch_size: int, metrics_port: int, metrics_host: str) -> None:
+    """Publish the outbox to the broker until SIGINT/SIGTERM (several may run; one leads)."""
+    import logging
+    import signal
+    import threading
+
+    from prometheus_client import start_http_server
+
+    from appstore.bootstrap import bootstrap
+    from appstore.relay.publisher import make_publisher
+    from appstore.relay.relay import Relay
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    parts = bootstrap()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    if metrics_port:
+        try:
+            start_http_server(metrics_port, addr=metrics_host)
+        except OSError as error:  # e.g. a second relay on this host: run on, without metrics
+            logging.getLogger("appstore.relay").warning(
+                "no metrics: cannot listen on %s:%d: %s", metrics_host, metrics_port, error
+            )
+    publisher = make_publisher(parts.settings.broker_url)
+    Relay(parts.db.engine, publisher, parts.settings.data_dir, batch_size).run(stop.is_set)
+
+
+@main.group()
+def events() -> None:
+    """The event log (outbox)."""
+
+
+@events.command("replay")
+@click.option("--after", default=0, show_default=True, type=click.IntRange(0), help="Exclusive.")
+@click.option("--until", default=None, type=click.IntRange(0), help="Inclusive; default: last.")
+@click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 20_000))
+def events_replay(after: int, until: int | None, batch_size: int) -> None:
+    """Publish the events with AFTER < sequence <= UNTIL again (consumers dedupe them).
+
+    Safe while the relay runs: it reads the log and publishes on its own connection, and
+    leaves the relay's progress alone.
+    """
+    from tqdm import tqdm
+
+    from appstore import outbox
+    from appstore.bootstrap import bootstrap
+    from appstore.relay.publisher import OutgoingMessage, make_publisher
+
+    parts = bootstrap()
+    if parts.settings.broker_url.startswith("memory://"):
+        raise click.UsageError(
+            "BROKER_URL names the in-process broker, which no other process reads; "
+            "set it to the broker the consumers use (amqp://...)"
+        )
+    with parts.db.reading() as session:
+        until = min(until, outbox.last_sequence(session)) if until is not None else None
+        until = outbox.last_sequence(session) if until is None else until
+    total = max(0, until - after)
+    sent = 0
+    with (
+        make_publisher(parts.settings.broker_url) as publisher,
+        tqdm(total=total, unit="event", desc="replay", disable=None) as progress,
+    ):
+        position = after
+        while position < until:
+            with parts.db.reading() as session:
+                batch = outbox.read(session, position, batch_size, until=until)
+            if not batch:
+                break
+            publisher.publish_batch(
+                [OutgoingMessage(e.routing_key, e.wire(), e.event_id) for e in batch]
+            )
+            position = batch[-1].sequence
+            sent += len(batch)
+            progress.update(len(batch))
+    click.echo(f"replayed {sent} events (sequence {after + 1 if sent else after}..{position})")
+
+
 @main.group()
 def demo() -> None:
     """Demo data."""

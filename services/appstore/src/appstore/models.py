@@ -149,7 +149,7 @@ class OutboxEvent(Base):
     event_type: Mapped[str] = mapped_column(String(40))
     routing_key: Mapped[str] = mapped_column(String(60))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    # The encoded envelope with "sequence": null; the relay and the log API fill it in.
+    # The encoded envelope without its "sequence"; the relay and the log API add it.
     envelope: Mapped[str] = mapped_column(Text)
     sequence: Mapped[int | None] = mapped_column(BigInteger, unique=True, nullable=True)
 

@@ -33,13 +33,15 @@ def record(executor: Session | Connection, event_type: str, data: dict) -> str:
         appstore_events.InvalidPayload: ``data`` does not satisfy the event's schema.
     """
     envelope = new_envelope(event_type, data)
+    stored = encode_dict(envelope)
+    del stored["sequence"]  # given later; see LoggedEvent.wire
     executor.execute(
         insert(OutboxEvent).values(
             event_id=envelope.event_id,
             event_type=envelope.event_type,
             routing_key=routing_key_for(envelope.event_type),
             occurred_at=envelope.occurred_at,
-            envelope=json.dumps(encode_dict(envelope), separators=(",", ":")),
+            envelope=json.dumps(stored, separators=(",", ":")),
         )
     )
     return envelope.event_id
@@ -57,7 +59,12 @@ class LoggedEvent:
         return {**json.loads(self.envelope), "sequence": self.sequence}
 
     def wire(self) -> bytes:
-        return json.dumps(self.body(), separators=(",", ":")).encode()
+        """The message body: the stored JSON object with the sequence spliced in front.
+
+        Splicing instead of decoding and encoding again keeps the relay's cost per event
+        flat; the stored object never has a "sequence" key, so the result is valid JSON.
+        """
+        return f'{{"sequence":{self.sequence},{self.envelope[1:]}'.encode()
 
 
 def assign_sequences(connection: Connection, limit: int = 10_000) -> int:

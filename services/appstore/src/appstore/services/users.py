@@ -95,8 +95,18 @@ def grant_credit(
         )
         if credit is None:
             raise NotFound(f"User {user_id} does not exist.")
-        session.add(
-            CreditGrant(user_id=user_id, amount=amount, granted_by=admin.user_id, note=note)
+        grant = CreditGrant(user_id=user_id, amount=amount, granted_by=admin.user_id, note=note)
+        session.add(grant)
+        session.flush()
+        outbox.record(
+            session,
+            "CreditGranted",
+            {
+                "user_id": user_id,
+                "amount": amount,
+                "granted_by": admin.user_id,
+                "granted_at": grant.created_at,
+            },
         )
         return session.get(User, user_id, populate_existing=True)
 

@@ -1,0 +1,117 @@
+"""Outbox → RabbitMQ through ``appstore relay``'s loop: batched confirms vs one per event.
+
+Run with ``make bench``. Fills a throwaway PostgreSQL outbox, then times the relay's loop
+(number, read, publish with every confirm awaited, mark) until the whole outbox is on a
+queue bound to ``appstore.events``: once with the relay as it is (a batch in flight per
+round trip) and once with a publisher that waits for each confirm before the next message,
+side by side on the same data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pika
+from sqlalchemy import text
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "services" / "appstore"))
+
+from tests.services import postgres_server, throwaway_database  # noqa: E402
+
+from appstore import outbox  # noqa: E402
+from appstore.db import Database  # noqa: E402
+from appstore.migrations import upgrade  # noqa: E402
+from appstore.relay.publisher import AmqpPublisher  # noqa: E402
+from appstore.relay.relay import Relay  # noqa: E402
+
+BROKER = "amqp://guest:guest@127.0.0.1:5672/"
+QUEUE = "bench.relay"
+
+
+class OneConfirmAtATime(AmqpPublisher):
+    """The baseline: the same publisher, waiting for each confirm before the next message."""
+
+    def publish_batch(self, messages, timeout: float = 60.0) -> None:
+        self.publish_one_by_one(messages, timeout)
+
+
+def fill(db: Database, count: int) -> None:
+    data = {"app_id": 1, "verified_by": 1, "verified_at": "2026-11-26T18:00:00.000000Z"}
+    for start in range(0, count, 5000):
+        with db.transaction() as session:
+            for _ in range(min(5000, count - start)):
+                outbox.record(session, "AppVerified", data)
+
+
+def relay_all(db: Database, publisher, count: int, batch_size: int) -> float:
+    """Seconds for the relay loop to get ``count`` events confirmed from progress 0."""
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE outbox_progress SET published_through = 0"))
+    relay = Relay(db.engine, publisher, Path(tempfile.mkdtemp()), batch_size=batch_size)
+    started = time.perf_counter()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        done = 0
+        while done < count:
+            done += relay.publish_once(connection, lambda: False)
+    elapsed = time.perf_counter() - started
+    publisher.close()
+    return elapsed
+
+
+def on_queue(action: str) -> int:
+    """Declare/purge/count/delete the bench queue on a short-lived connection of its own."""
+    with pika.BlockingConnection(pika.URLParameters(BROKER)) as broker:
+        channel = broker.channel()
+        if action == "delete":
+            channel.queue_delete(QUEUE)
+            return 0
+        channel.exchange_declare("appstore.events", "topic", durable=True)
+        channel.queue_declare(QUEUE, durable=True)
+        channel.queue_bind(QUEUE, "appstore.events", "#")
+        if action == "purge":
+            channel.queue_purge(QUEUE)
+        return channel.queue_declare(QUEUE, passive=True).method.message_count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--baseline-events", type=int, default=5_000)
+    parser.add_argument("--batch-size", type=int, default=2_000)
+    args = parser.parse_args()
+
+    results = {}
+    try:
+        with postgres_server() as admin_url, throwaway_database(admin_url, "relay_bench") as url:
+            upgrade(url)
+            db = Database(url)
+            print(f"filling the outbox with {args.events} events ...", flush=True)
+            fill(db, args.events)
+            for name, publisher, count in (
+                ("relay, batched confirms", AmqpPublisher(BROKER), args.events),
+                ("one confirm per event", OneConfirmAtATime(BROKER), args.baseline_events),
+            ):
+                on_queue("purge")
+                seconds = relay_all(db, publisher, count, args.batch_size)
+                arrived = on_queue("count")
+                if arrived < count:
+                    raise SystemExit(f"{name}: only {arrived} of {count} events on the queue")
+                results[name] = (count, seconds, count / seconds)
+            db.dispose()
+    finally:
+        on_queue("delete")
+
+    print(f"\n{'way':26} {'events':>8} {'seconds':>8} {'events/s':>9}")
+    for name, (count, seconds, rate) in results.items():
+        print(f"{name:26} {count:8d} {seconds:8.2f} {rate:9.0f}")
+    batched, single = (rate for _, _, rate in results.values())
+    print(f"\nbatched / one-by-one: {batched / single:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

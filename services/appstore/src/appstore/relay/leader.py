@@ -1,0 +1,48 @@
+"""Only one relay publishes at a time: the leader. The others wait to take over.
+
+PostgreSQL: a session-level advisory lock on the relay's own connection. It is released by
+the server the moment that connection ends, so a crashed or partitioned leader cannot keep
+it, and a leader that is merely slow keeps it (no lease that expires under a live process).
+SQLite (embedded, one machine): an exclusive lock on a file beside the database.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+
+# An arbitrary constant that names "the outbox relay" among advisory locks.
+ADVISORY_LOCK_KEY = 0x0A55_7012
+
+
+def acquire(
+    connection: Connection, data_dir: Path, should_stop: Callable[[], bool], poll: float = 0.5
+) -> Callable[[], None] | None:
+    """Wait until this process leads; return a function that gives leadership up.
+
+    Returns None if ``should_stop`` turned true first.
+    """
+    if connection.dialect.name == "postgresql":
+        while not should_stop():
+            if connection.scalar(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+            ):
+                return lambda: connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY}
+                )
+            time.sleep(poll)
+        return None
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle = (data_dir / "relay.lock").open("w")
+    while not should_stop():
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle.close  # closing the file releases the lock
+        except BlockingIOError:
+            time.sleep(poll)
+    handle.close()
+    return None
