@@ -2,9 +2,9 @@
 
 Run with ``make bench``. Fills a throwaway PostgreSQL outbox, then times the relay's loop
 (number, read, publish with every confirm awaited, mark) until the whole outbox is on a
-queue bound to ``appstore.events``: once with the relay as it is (a batch in flight per
-round trip) and once with a publisher that waits for each confirm before the next message,
-side by side on the same data.
+queue bound to an exchange declared like ``appstore.events``: once with the relay as it is
+(a batch in flight per round trip) and once with a publisher that waits for each confirm
+before the next message, side by side on the same data.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from appstore.relay.publisher import AmqpPublisher  # noqa: E402
 from appstore.relay.relay import Relay  # noqa: E402
 
 BROKER = "amqp://guest:guest@127.0.0.1:5672/"
+# Declared like appstore.events but of its own, so a dashboard on this broker sees nothing.
+EXCHANGE = "bench.appstore.events"
 QUEUE = "bench.relay"
 
 
@@ -69,10 +71,11 @@ def on_queue(action: str) -> int:
         channel = broker.channel()
         if action == "delete":
             channel.queue_delete(QUEUE)
+            channel.exchange_delete(EXCHANGE)
             return 0
-        channel.exchange_declare("appstore.events", "topic", durable=True)
+        channel.exchange_declare(EXCHANGE, "topic", durable=True)
         channel.queue_declare(QUEUE, durable=True)
-        channel.queue_bind(QUEUE, "appstore.events", "#")
+        channel.queue_bind(QUEUE, EXCHANGE, "#")
         if action == "purge":
             channel.queue_purge(QUEUE)
         return channel.queue_declare(QUEUE, passive=True).method.message_count
@@ -93,8 +96,12 @@ def main() -> None:
             print(f"filling the outbox with {args.events} events ...", flush=True)
             fill(db, args.events)
             for name, publisher, count in (
-                ("relay, batched confirms", AmqpPublisher(BROKER), args.events),
-                ("one confirm per event", OneConfirmAtATime(BROKER), args.baseline_events),
+                ("relay, batched confirms", AmqpPublisher(BROKER, EXCHANGE), args.events),
+                (
+                    "one confirm per event",
+                    OneConfirmAtATime(BROKER, EXCHANGE),
+                    args.baseline_events,
+                ),
             ):
                 on_queue("purge")
                 seconds = relay_all(db, publisher, count, args.batch_size)

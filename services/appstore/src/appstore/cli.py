@@ -155,7 +155,8 @@ def events_replay(after: int, until: int | None, batch_size: int) -> None:
 
     from appstore import outbox
     from appstore.bootstrap import bootstrap
-    from appstore.relay.publisher import OutgoingMessage, make_publisher
+    from appstore.relay.publisher import PublishError, make_publisher
+    from appstore.relay.replay import replay
 
     parts = bootstrap()
     if parts.settings.broker_url.startswith("memory://"):
@@ -164,27 +165,25 @@ def events_replay(after: int, until: int | None, batch_size: int) -> None:
             "set it to the broker the consumers use (amqp://...)"
         )
     with parts.db.reading() as session:
-        until = min(until, outbox.last_sequence(session)) if until is not None else None
-        until = outbox.last_sequence(session) if until is None else until
-    total = max(0, until - after)
-    sent = 0
+        last = outbox.last_sequence(session)
+    until = last if until is None else min(until, last)
     with (
         make_publisher(parts.settings.broker_url) as publisher,
-        tqdm(total=total, unit="event", desc="replay", disable=None) as progress,
+        tqdm(total=max(0, until - after), unit="event", desc="replay", disable=None) as bar,
     ):
-        position = after
-        while position < until:
-            with parts.db.reading() as session:
-                batch = outbox.read(session, position, batch_size, until=until)
-            if not batch:
-                break
-            publisher.publish_batch(
-                [OutgoingMessage(e.routing_key, e.wire(), e.event_id) for e in batch]
-            )
-            position = batch[-1].sequence
-            sent += len(batch)
-            progress.update(len(batch))
-    click.echo(f"replayed {sent} events (sequence {after + 1 if sent else after}..{position})")
+        sent = 0  # counted here: a disabled bar (no terminal) counts nothing
+
+        def progress(count: int) -> None:
+            nonlocal sent
+            sent += count
+            bar.update(count)
+
+        try:
+            position = replay(parts.db, publisher, after, until, batch_size, progress)
+        except PublishError as error:
+            click.echo(f"replay stopped after sequence {after + sent}: {error}", err=True)
+            sys.exit(1)
+    click.echo(f"replayed {sent} events (sequence {after + 1}..{position})")
 
 
 @main.group()
