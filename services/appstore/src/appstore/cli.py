@@ -95,7 +95,7 @@ def users_create(username: str, password: str, role: str, email: str | None, cre
 
 
 @main.command()
-@click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 20_000))
+@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 20_000))
 @click.option(
     "--metrics-port",
     default=lambda: int(os.environ.get("APPSTORE_RELAY_METRICS_PORT", "9102")),
@@ -144,7 +144,7 @@ def events() -> None:
 @events.command("replay")
 @click.option("--after", default=0, show_default=True, type=click.IntRange(0), help="Exclusive.")
 @click.option("--until", default=None, type=click.IntRange(0), help="Inclusive; default: last.")
-@click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 20_000))
+@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 20_000))
 def events_replay(after: int, until: int | None, batch_size: int) -> None:
     """Publish the events with AFTER < sequence <= UNTIL again (consumers dedupe them).
 

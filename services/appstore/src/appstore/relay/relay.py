@@ -46,7 +46,7 @@ class Relay:
         engine: Engine,
         publisher,
         data_dir: Path,
-        batch_size: int = 2000,
+        batch_size: int = 5000,
         idle_wait: float = 0.05,
     ) -> None:
         self.engine = engine

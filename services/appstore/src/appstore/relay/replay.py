@@ -14,7 +14,7 @@ def replay(
     publisher,
     after: int,
     until: int,
-    batch_size: int = 2000,
+    batch_size: int = 5000,
     on_batch: Callable[[int], None] = lambda count: None,
 ) -> int:
     """Publish the events with ``after < sequence <= until`` in order, a batch at a time.
