@@ -10,8 +10,10 @@ before the next message, side by side on the same data.
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -65,6 +67,42 @@ def relay_all(db: Database, publisher, count: int, batch_size: int) -> float:
     return elapsed
 
 
+def wake_latency(db: Database, samples: int) -> list[float]:
+    """Seconds from a single event's commit to its arrival, with the relay idle before each.
+
+    Commits are spaced irregularly (0-50 ms) so some land while the relay still works on the
+    previous one and some while it sleeps on LISTEN.
+    """
+    with db.engine.begin() as connection:  # start from an idle relay: nothing left to send
+        connection.execute(
+            text(
+                "UPDATE outbox_progress SET published_through ="
+                " (SELECT coalesce(max(sequence), 0) FROM outbox)"
+            )
+        )
+    stop = threading.Event()
+    relay = Relay(db.engine, AmqpPublisher(BROKER, EXCHANGE), Path(tempfile.mkdtemp()))
+    runner = threading.Thread(target=relay.run, args=(stop.is_set,), daemon=True)
+    runner.start()
+    data = {"app_id": 1, "verified_by": 1, "verified_at": "2026-11-26T18:00:00.000000Z"}
+    latencies = []
+    with pika.BlockingConnection(pika.URLParameters(BROKER)) as broker:
+        channel = broker.channel()
+        time.sleep(1)  # let the relay take the lead and catch up
+        channel.queue_purge(QUEUE)
+        for _ in range(samples):
+            time.sleep(random.uniform(0, 0.05))
+            with db.transaction() as session:
+                outbox.record(session, "AppVerified", data)
+            committed = time.perf_counter()
+            while channel.basic_get(QUEUE, auto_ack=True)[0] is None:
+                time.sleep(0.0005)
+            latencies.append(time.perf_counter() - committed)
+    stop.set()
+    runner.join(timeout=10)
+    return sorted(latencies)
+
+
 def on_queue(action: str) -> int:
     """Declare/purge/count/delete the bench queue on a short-lived connection of its own."""
     with pika.BlockingConnection(pika.URLParameters(BROKER)) as broker:
@@ -86,6 +124,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--baseline-events", type=int, default=5_000)
     parser.add_argument("--batch-size", type=int, default=5_000)
+    parser.add_argument("--latency-samples", type=int, default=200)
     args = parser.parse_args()
 
     results = {}
@@ -109,6 +148,8 @@ def main() -> None:
                 if arrived < count:
                     raise SystemExit(f"{name}: only {arrived} of {count} events on the queue")
                 results[name] = (count, seconds, count / seconds)
+            on_queue("purge")
+            latencies = wake_latency(db, args.latency_samples)
             db.dispose()
     finally:
         on_queue("delete")
@@ -118,6 +159,11 @@ def main() -> None:
         print(f"{name:26} {count:8d} {seconds:8.2f} {rate:9.0f}")
     batched, single = (rate for _, _, rate in results.values())
     print(f"\nbatched / one-by-one: {batched / single:.1f}x")
+    p50, p99 = (latencies[int(q * (len(latencies) - 1))] * 1000 for q in (0.5, 0.99))
+    print(
+        f"commit -> on the queue, one event at a time: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+        f"max {latencies[-1] * 1000:.1f} ms ({len(latencies)} events)"
+    )
 
 
 if __name__ == "__main__":

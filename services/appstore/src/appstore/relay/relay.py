@@ -138,7 +138,9 @@ class Relay:
         if raw.notifies:
             raw.notifies.clear()
             return
-        if select.select([raw], [], [], self.idle_wait * 20)[0]:
+        # The fallback poll catches a commit whose doorbell stayed silent (see migration
+        # 0002) because, at its insert, an earlier event still waited for its number.
+        if select.select([raw], [], [], self.idle_wait * 2)[0]:
             raw.poll()
             raw.notifies.clear()
 
