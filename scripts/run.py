@@ -32,10 +32,14 @@ def main() -> int:
         "appstore-api": subprocess.Popen(
             _appstore("serve", "--host", "127.0.0.1", "--port", "8000", "--workers", "2")
         ),
+        # Numbers the outbox, so the event log API serves every event; with BROKER_URL set
+        # it also publishes them to RabbitMQ.
+        "appstore-relay": subprocess.Popen(_appstore("relay")),
     }
     print(
         "\nRunning:\n"
         "  Appstore API   http://127.0.0.1:8000/api/docs  (OpenAPI: /api/openapi.json)\n"
+        "  Relay metrics  http://127.0.0.1:9102/metrics\n"
         f"  Sign in as admin / manager / service with password {os.environ['DEMO_PASSWORD']!r}\n"
         "Ctrl-C stops everything.\n",
         flush=True,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify
 from flask_smorest import Api
+from sqlalchemy.exc import OperationalError
 
 from appstore import metrics
 from appstore.api import apps, auth, events, health, purchases, users
@@ -52,7 +53,15 @@ def create_app(settings: Settings | None = None, components: Components | None =
     app.register_blueprint(health.blp)
     metrics.init_app(app)
     app.register_error_handler(AppstoreError, _error_response)
+    app.register_error_handler(OperationalError, _database_unavailable)
     return app
+
+
+def _database_unavailable(error: OperationalError):
+    """The database is down or the connection broke: nothing was committed; try again."""
+    current_app.logger.warning("database unavailable: %s", error)
+    body = {"code": 503, "status": "Service Unavailable", "message": "Database unavailable."}
+    return jsonify(body), 503, {"Retry-After": "1"}
 
 
 def _error_response(error: AppstoreError):

@@ -10,4 +10,4 @@ def check_broker(url: str, timeout: float = 2.0) -> None:
     if url.startswith("memory://"):
         return
     with Connection(url, connect_timeout=timeout) as connection:
-        connection.ensure_connection(max_retries=1, timeout=timeout)
+        connection.ensure_connection(max_retries=0, timeout=timeout)

@@ -40,8 +40,8 @@ def db_upgrade(revision: str) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option(
     "--workers",
-    default=lambda: int(os.environ.get("APPSTORE_WORKERS", 2 * (os.cpu_count() or 1) + 1)),
-    show_default="APPSTORE_WORKERS or 2 x cores + 1",
+    default=lambda: int(os.environ.get("APPSTORE_WORKERS", min(64, 2 * (os.cpu_count() or 1) + 1))),
+    show_default="APPSTORE_WORKERS or 2 x cores + 1, at most 64",
     type=click.IntRange(1, 64),
 )
 @click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64))
@@ -132,6 +132,11 @@ def relay(batch_size: int, metrics_port: int, metrics_host: str) -> None:
             logging.getLogger("appstore.relay").warning(
                 "no metrics: cannot listen on %s:%d: %s", metrics_host, metrics_port, error
             )
+    if parts.settings.broker_url.startswith("memory://"):
+        logging.getLogger("appstore.relay").warning(
+            "BROKER_URL is the in-process broker: events are numbered for the event log API "
+            "(GET /api/v1/events/) but reach no other process"
+        )
     publisher = make_publisher(parts.settings.broker_url)
     Relay(parts.db.engine, publisher, parts.settings.data_dir, batch_size).run(stop.is_set)
 

@@ -188,6 +188,18 @@ def test_nul_characters_in_string_fields(client, world, subtests):
             assert field in field_errors(response)
 
 
+def test_lone_surrogates_in_string_fields(client, world, subtests):
+    # JSON may escape half of a UTF-16 pair ("\ud800"); no database or hasher can take it.
+    half = "a\ud800b"
+    for name, field in STRING_FIELDS:
+        value = f"https://{half}.example.com/" if field in ("access_link", "icon_url") else half
+        if field == "email":
+            value = f"someone@x{half}.example.com"
+        with subtests.test(name, field=field):
+            response = call(client, world, name, json={**VALID[name], field: value})
+            assert 400 <= response.status_code < 500, response.get_data(as_text=True)
+
+
 def test_megabyte_strings_are_refused(client, world, subtests):
     for name, field in STRING_FIELDS:
         with subtests.test(name, field=field):

@@ -29,14 +29,33 @@ class UtcDateTime(fields.DateTime):
             raise ValidationError("Out of the range of dates.") from error
 
 
+def _storable(text: str) -> str:
+    """Refuse what PostgreSQL and argon2 cannot take: NUL, and lone surrogates that JSON's
+    \\ud800 escapes produce but UTF-8 cannot encode."""
+    if "\x00" in text:
+        raise ValidationError("Must not contain NUL characters.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValidationError("Must be valid Unicode text.") from error
+    return text
+
+
 class Text(fields.String):
-    """A string that PostgreSQL can store: NUL characters are refused up front."""
+    """A string the database can store."""
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if "\x00" in text:
-            raise ValidationError("Must not contain NUL characters.")
-        return text
+        return _storable(super()._deserialize(value, attr, data, **kwargs))
+
+
+class EmailAddress(fields.Email):
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        return _storable(super()._deserialize(value, attr, data, **kwargs))
+
+
+class _HttpUrl(fields.Url):
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        return _storable(super()._deserialize(value, attr, data, **kwargs))
 
 
 def Id(**kwargs) -> fields.Integer:
@@ -50,4 +69,4 @@ def Credits(minimum: int, maximum: int, **kwargs) -> fields.Integer:
 
 
 def HttpUrl(**kwargs) -> fields.Url:
-    return fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2048), **kwargs)
+    return _HttpUrl(schemes={"http", "https"}, validate=validate.Length(max=2048), **kwargs)

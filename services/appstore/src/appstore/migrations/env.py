@@ -1,11 +1,12 @@
 """Alembic's entry: runs migrations against the URL ``appstore db upgrade`` passes in."""
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import engine_from_config, pool, text
 
 from appstore.models import Base
 
 config = context.config
+LOCK_KEY = 0x0A55_0001  # names "Appstore migrations" among advisory locks
 
 
 def run_migrations_online() -> None:
@@ -23,6 +24,10 @@ def run_migrations_online() -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Services that migrate as they start (API and relay) may do it at the same
+                # moment; the second waits here and then finds nothing left to do.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
             context.run_migrations()
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, func
 from sqlalchemy import select as sql_select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 
 from appstore import outbox
 from appstore.models import OutboxEvent, utcnow
@@ -63,7 +63,7 @@ class Relay:
             try:
                 self._lead(should_stop)
                 delay = 0.1
-            except DBAPIError as error:
+            except SQLAlchemyError as error:
                 log.warning("database unavailable, retrying in %.1fs: %s", delay, error)
                 _sleep(delay, should_stop)
                 delay = min(delay * 2, 5.0) * random.uniform(0.8, 1.2)
@@ -88,7 +88,10 @@ class Relay:
                     if not self.publish_once(connection, should_stop):
                         self._wait_for_commit(connection)
             finally:
-                release()
+                # On a broken connection the server has already dropped the lock, and a
+                # statement there would raise over the error that broke it.
+                if not connection.invalidated:
+                    release()
 
     def publish_once(self, connection: Connection, should_stop: Callable[[], bool]) -> int:
         """Number new events and publish one batch; return how many were published."""

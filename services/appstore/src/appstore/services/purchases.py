@@ -50,7 +50,7 @@ def purchase(
         with db.reading() as session:
             return _replay(session, buyer, app_id, idempotency_key)
     except tuple(_REPLAYABLE.values()) as error:
-        if idempotency_key is not None and not getattr(error, "replayed", False):
+        if idempotency_key is not None:
             _remember_refusal(db, buyer, app_id, idempotency_key, error)
         raise
 
@@ -172,9 +172,7 @@ def _replay(session: Session, buyer: Principal, app_id: int, key: str) -> Purcha
     if record.app_id != app_id:
         raise InvalidRequest(f"Idempotency-Key {key!r} was already used for app {record.app_id}.")
     if record.status_code != 201:
-        error = _REPLAYABLE[record.status_code](record.message)
-        error.replayed = True
-        raise error
+        raise _REPLAYABLE[record.status_code](record.message)
     bought = session.scalar(
         select(Purchase).where(Purchase.buyer_id == buyer.user_id, Purchase.app_id == app_id)
     )

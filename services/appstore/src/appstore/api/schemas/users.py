@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from appstore.api.fields import Credits, Text, UtcDateTime
+from appstore.api.fields import Credits, EmailAddress, Text, UtcDateTime
 from appstore.models import ROLES
 
 USERNAME = validate.And(
@@ -16,7 +16,7 @@ PASSWORD = validate.Length(8, 1024)
 
 class RegisterSchema(Schema):
     username = fields.String(required=True, validate=USERNAME)
-    email = fields.Email(required=True, validate=validate.Length(max=320))
+    email = EmailAddress(required=True, validate=validate.Length(max=320))
     password = Text(required=True, load_only=True, validate=PASSWORD)
 
 
