@@ -1,0 +1,109 @@
+"""Engine and transactions of the Dashboard's own database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+_READING = "dashboard_reading"
+
+# What the fold writes through: a session or a connection, inside the caller's transaction.
+Executor = Session | Connection
+
+
+def normalize_database_url(url: str) -> str:
+    """Pin PostgreSQL URLs to psycopg2, the driver installed with the service.
+
+    ``postgresql://`` (and Heroku-style ``postgres://``) leave the driver to SQLAlchemy,
+    whose default differs between releases.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url.removeprefix(prefix)
+    return url
+
+
+def make_engine(url: str, pool_size: int = 5) -> Engine:
+    """Create an engine tuned for the backend behind ``url``.
+
+    SQLite (the embedded default) gets WAL so that readers never wait for the folding
+    writer, and ``BEGIN IMMEDIATE`` so that two writers queue on the lock instead of one
+    failing with "database is locked" when both try to upgrade a read lock.
+    """
+    url = normalize_database_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            # Transactions are begun by the "begin" hook below, not by the driver.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection):
+            reading = connection.get_execution_options().get(_READING)
+            connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+        return engine
+    # Keepalives make a vanished server or a partitioned network show up within a minute
+    # instead of the kernel's two hours: a worker must not wait that long on a dead socket.
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_recycle=1800,
+        connect_args={
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+        },
+    )
+
+
+class Database:
+    """Owns the engine and hands out sessions scoped to one transaction."""
+
+    def __init__(self, url: str, pool_size: int = 5) -> None:
+        self.url = normalize_database_url(url)
+        self.engine = make_engine(self.url, pool_size)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Reads on PostgreSQL run in autocommit: no BEGIN/COMMIT round trips for a SELECT.
+        reading: dict[str, object] = {_READING: True}
+        if self.engine.dialect.name != "sqlite":
+            reading["isolation_level"] = "AUTOCOMMIT"
+        self._reading_sessions = sessionmaker(
+            self.engine.execution_options(**reading), expire_on_commit=False
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Yield a session; commit when the block ends, roll back if it raises."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """Yield a session for reads only; each statement sees the latest committed data."""
+        with self._reading_sessions() as session, session.begin():
+            yield session
+
+    def ping(self) -> None:
+        """Raise if the database cannot answer a trivial query."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

@@ -1,0 +1,87 @@
+"""Folding a batch of events into the projections, exactly once in effect."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from appstore_events import Envelope
+from dashboard.db import Executor
+from dashboard.fold import progress
+from dashboard.fold.plan import check_foldable, plan, unique_events
+from dashboard.fold.upserts import apply_deltas, dialect_insert
+from dashboard.models import ProcessedEvent
+
+
+@dataclass(frozen=True)
+class FoldResult:
+    """What one call of :func:`fold` did.
+
+    ``folded`` events changed the projections; ``duplicates`` did not, because they were
+    repeated within the batch or folded before. ``by_type`` counts the folded ones.
+    """
+
+    folded: int
+    duplicates: int
+    by_type: Counter[str] = field(default_factory=Counter)
+
+
+def fold(executor: Executor, envelopes: Sequence[Envelope]) -> FoldResult:
+    """Fold a batch of decoded events in the caller's transaction.
+
+    The dedupe rows and the projection changes are written in that one transaction, so
+    the caller commits, and only then acknowledges the messages: a crash before the
+    commit leaves nothing behind, and a redelivery after it is recognised as a duplicate.
+    Safe to run in several processes at once (see :mod:`dashboard.fold.upserts`) at
+    PostgreSQL's default isolation, READ COMMITTED, which it relies on: a row another fold
+    has just committed must be visible to the next statement.
+
+    Parameters:
+        executor: a session or connection inside an open transaction.
+        envelopes: events in any order; ones already folded, or repeated, are skipped.
+
+    Returns:
+        How many events were folded and how many were duplicates.
+
+    Raises:
+        UnfoldableEvent: an envelope's type or version has no fold; nothing was written.
+    """
+    check_foldable(envelopes)
+    batch = unique_events(envelopes)
+    new_ids = _record_processed(executor, batch)
+    new = [envelope for envelope in batch if envelope.event_id in new_ids]
+    if new:
+        apply_deltas(executor, plan(new))
+        progress.advance(executor, new)
+    return FoldResult(
+        folded=len(new),
+        duplicates=len(envelopes) - len(new),
+        by_type=Counter(envelope.event_type for envelope in new),
+    )
+
+
+def _record_processed(executor: Executor, batch: list[Envelope]) -> set[str]:
+    """Insert a dedupe row per event; return the ids that had none, i.e. the new events."""
+    if not batch:
+        return set()
+    folded_at = datetime.now(UTC)
+    rows = [
+        {
+            "event_id": envelope.event_id,
+            "sequence": envelope.sequence,
+            "event_type": envelope.event_type,
+            "occurred_at": envelope.occurred_at,
+            "folded_at": folded_at,
+        }
+        for envelope in sorted(batch, key=lambda envelope: envelope.event_id)
+    ]
+    table = ProcessedEvent.__table__
+    # A row another fold has inserted but not yet committed makes this wait for the
+    # outcome: skipped if that fold commits, inserted here if it rolls back.
+    inserted = executor.execute(
+        dialect_insert(executor, table).on_conflict_do_nothing().returning(table.c.event_id),
+        rows,
+    )
+    return set(inserted.scalars())

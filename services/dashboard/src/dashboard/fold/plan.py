@@ -1,0 +1,213 @@
+"""What a batch of events changes, worked out in memory before any row is touched.
+
+:func:`plan` sums the batch into one delta per projection row, so that applying it costs
+one statement per table however many events the batch holds. It is pure: no database, no
+clock.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from appstore_events import EVENT_TYPES, Envelope
+from dashboard.buckets import minute_start, quarter_hour_start
+
+
+class UnfoldableEvent(ValueError):
+    """An envelope of a type or version this fold does not know; nothing was written."""
+
+
+@dataclass
+class AppDelta:
+    """The change to one ``app_stats`` row. ``None`` and ``False`` mean "not known here"."""
+
+    owner_id: int | None = None
+    title: str | None = None
+    title_sequence: int | None = None
+    created_at: datetime | None = None
+    verified: bool = False
+    deleted: bool = False
+    purchases: int = 0
+    revenue: int = 0
+
+    def offer_title(self, title: str, sequence: int) -> None:
+        """Keep ``title`` if it is at least as recent as the one already planned."""
+        if self.title_sequence is None or sequence >= self.title_sequence:
+            self.title, self.title_sequence = title, sequence
+
+
+@dataclass
+class DeveloperDelta:
+    """What to add to one ``developer_stats`` row."""
+
+    apps: int = 0
+    purchases: int = 0
+    revenue: int = 0
+
+
+@dataclass
+class BuyerDelta:
+    """A buyer's purchases in the batch and the earliest of them."""
+
+    first_purchase_at: datetime
+    purchases: int = 0
+
+
+@dataclass(frozen=True)
+class RegisteredUser:
+    """A ``known_users`` row."""
+
+    username: str
+    role: str
+    registered_at: datetime
+
+
+@dataclass
+class Deltas:
+    """Everything one batch changes, keyed by the primary key of each row.
+
+    Whether a buyer is new, and so whether ``totals["buyers"]`` grows, only the database
+    can tell: ``totals`` here never holds ``"buyers"``.
+    """
+
+    totals: Counter[str] = field(default_factory=Counter)
+    known_users: dict[int, RegisteredUser] = field(default_factory=dict)
+    buyers: dict[int, BuyerDelta] = field(default_factory=dict)
+    apps: dict[int, AppDelta] = field(default_factory=dict)
+    developers: dict[int, DeveloperDelta] = field(default_factory=dict)
+    series_minute: Counter[tuple[str, datetime]] = field(default_factory=Counter)
+    series_quarter_hour: Counter[tuple[str, datetime]] = field(default_factory=Counter)
+
+    def app(self, app_id: int) -> AppDelta:
+        return self.apps.setdefault(app_id, AppDelta())
+
+    def developer(self, owner_id: int) -> DeveloperDelta:
+        return self.developers.setdefault(owner_id, DeveloperDelta())
+
+    def count(self, metric: str, moment: datetime, amount: int = 1) -> None:
+        """Add ``amount`` to a series metric in the buckets holding ``moment``."""
+        if amount:
+            self.series_minute[metric, minute_start(moment)] += amount
+            self.series_quarter_hour[metric, quarter_hour_start(moment)] += amount
+
+
+def unique_events(envelopes: Iterable[Envelope]) -> list[Envelope]:
+    """Return the envelopes with repeated ``event_id`` dropped, first one kept, order kept."""
+    seen: set[str] = set()
+    unique = []
+    for envelope in envelopes:
+        if envelope.event_id not in seen:
+            seen.add(envelope.event_id)
+            unique.append(envelope)
+    return unique
+
+
+def check_foldable(envelopes: Iterable[Envelope]) -> None:
+    """Raise :class:`UnfoldableEvent` for the first envelope :func:`plan` cannot fold."""
+    for envelope in envelopes:
+        spec = EVENT_TYPES.get(envelope.event_type)
+        if envelope.event_type not in _FOLDERS or spec is None:
+            raise UnfoldableEvent(f"event {envelope.event_id}: no fold for {envelope.event_type!r}")
+        if envelope.event_version != spec.version:
+            raise UnfoldableEvent(
+                f"event {envelope.event_id}: {envelope.event_type} version "
+                f"{envelope.event_version} is not the known version {spec.version}"
+            )
+
+
+def plan(envelopes: Sequence[Envelope]) -> Deltas:
+    """Sum a batch of events into per-row deltas.
+
+    Parameters:
+        envelopes: decoded events in any order; a repeated ``event_id`` counts once.
+
+    Returns:
+        The deltas of every projection the events touch.
+
+    Raises:
+        UnfoldableEvent: an envelope has a type or version with no fold.
+    """
+    check_foldable(envelopes)
+    deltas = Deltas()
+    for envelope in unique_events(envelopes):
+        _FOLDERS[envelope.event_type](deltas, envelope)
+    return deltas
+
+
+def _title_sequence(envelope: Envelope) -> int:
+    # An event without a sequence ranks below every sequenced one: it may fill an empty
+    # title but never replaces one whose place in the log is known.
+    return envelope.sequence if envelope.sequence is not None else 0
+
+
+def _user_registered(deltas: Deltas, envelope: Envelope) -> None:
+    data = envelope.data
+    deltas.totals["users"] += 1
+    deltas.known_users.setdefault(
+        data["user_id"], RegisteredUser(data["username"], data["role"], data["registered_at"])
+    )
+    deltas.count("users", data["registered_at"])
+
+
+def _credit_granted(deltas: Deltas, envelope: Envelope) -> None:
+    deltas.totals["credits_granted"] += envelope.data["amount"]
+
+
+def _app_created(deltas: Deltas, envelope: Envelope) -> None:
+    data = envelope.data
+    deltas.totals["apps_created"] += 1
+    app = deltas.app(data["app_id"])
+    app.owner_id = data["owner_id"]
+    app.created_at = data["created_at"]
+    app.offer_title(data["title"], _title_sequence(envelope))
+    deltas.developer(data["owner_id"]).apps += 1
+    deltas.count("apps_created", data["created_at"])
+
+
+def _app_updated(deltas: Deltas, envelope: Envelope) -> None:
+    changes = envelope.data["changes"]
+    if "title" in changes:
+        deltas.app(envelope.data["app_id"]).offer_title(changes["title"], _title_sequence(envelope))
+
+
+def _app_verified(deltas: Deltas, envelope: Envelope) -> None:
+    # The Appstore records AppVerified only when an app turns verified, so once per app.
+    deltas.totals["apps_verified"] += 1
+    deltas.app(envelope.data["app_id"]).verified = True
+
+
+def _app_deleted(deltas: Deltas, envelope: Envelope) -> None:
+    deltas.app(envelope.data["app_id"]).deleted = True
+
+
+def _app_purchased(deltas: Deltas, envelope: Envelope) -> None:
+    data = envelope.data
+    price, purchased_at = data["price"], data["purchased_at"]
+    deltas.totals["purchases"] += 1
+    deltas.totals["credits_spent"] += price
+    app = deltas.app(data["app_id"])
+    app.owner_id = data["owner_id"]
+    app.purchases += 1
+    app.revenue += price
+    developer = deltas.developer(data["owner_id"])
+    developer.purchases += 1
+    developer.revenue += price
+    buyer = deltas.buyers.setdefault(data["buyer_id"], BuyerDelta(purchased_at))
+    buyer.purchases += 1
+    buyer.first_purchase_at = min(buyer.first_purchase_at, purchased_at)
+    deltas.count("purchases", purchased_at)
+    deltas.count("credits_spent", purchased_at, price)
+
+
+_FOLDERS: dict[str, Callable[[Deltas, Envelope], None]] = {
+    "UserRegistered": _user_registered,
+    "CreditGranted": _credit_granted,
+    "AppCreated": _app_created,
+    "AppUpdated": _app_updated,
+    "AppVerified": _app_verified,
+    "AppDeleted": _app_deleted,
+    "AppPurchased": _app_purchased,
+}

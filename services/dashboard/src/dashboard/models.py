@@ -1,0 +1,161 @@
+"""Tables of the Dashboard: the dedupe record, fold progress and the projections.
+
+Every projection is written only by :mod:`dashboard.fold`. Money columns hold integer
+credits. Text from events is stored as ``Text``: the event schemas set no maximum length,
+and a value too long for its column would fail every fold of its batch.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, DateTime, Index, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+EVENTS_PROGRESS = "events"
+SERIES_METRICS = ("purchases", "credits_spent", "apps_created", "users")
+TOTALS = (
+    "users",
+    "apps_created",
+    "apps_verified",
+    "purchases",
+    "credits_spent",
+    "credits_granted",
+    "buyers",
+)
+
+
+class Base(DeclarativeBase):
+    # Named constraints keep Alembic migrations identical on PostgreSQL and SQLite.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class ProcessedEvent(Base):
+    """One row per folded event, inserted in the fold's own transaction: a second delivery
+    finds its row and is not folded again."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sequence: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    event_type: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    folded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FoldProgress(Base):
+    """How far the log is folded: every sequence up to ``contiguous_through`` is in
+    ``processed_events``; ``last_sequence`` is the highest folded, ``last_event_at`` the
+    latest ``occurred_at``. A gap lies between the two sequences when they differ."""
+
+    __tablename__ = "fold_progress"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    contiguous_through: Mapped[int] = mapped_column(BigInteger)
+    last_sequence: Mapped[int] = mapped_column(BigInteger)
+    last_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Total(Base):
+    """All-time counters, one row per name in :data:`TOTALS`."""
+
+    __tablename__ = "totals"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class KnownUser(Base):
+    """Users as registered, to put names to developers."""
+
+    __tablename__ = "known_users"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    username: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(20))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Buyer(Base):
+    """Everyone who has bought at least once; a new row is one more distinct buyer.
+
+    ``purchases`` also tells the fold which rows its upsert created: those whose count
+    equals what the batch added.
+    """
+
+    __tablename__ = "buyers"
+
+    buyer_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    first_purchase_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    purchases: Mapped[int] = mapped_column(BigInteger)
+
+
+class AppStats(Base):
+    """One row per app seen in any event, whatever arrived first.
+
+    ``owner_id`` and ``title`` stay NULL until an event that carries them is folded: an
+    AppVerified, say, may be folded before its AppCreated. ``title_sequence`` is the
+    sequence of the event the title came from, so that an older title folded late does
+    not replace a newer one.
+    """
+
+    __tablename__ = "app_stats"
+
+    app_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    owner_id: Mapped[int | None] = mapped_column(BigInteger)
+    title: Mapped[str | None] = mapped_column(Text)
+    title_sequence: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    verified: Mapped[bool] = mapped_column(Boolean)
+    deleted: Mapped[bool] = mapped_column(Boolean)
+    purchases: Mapped[int] = mapped_column(BigInteger)
+    revenue: Mapped[int] = mapped_column(BigInteger)
+
+
+# Top-N reads walk these; app_id breaks ties so that pages of equal counts are stable.
+Index("ix_app_stats_purchases", AppStats.purchases.desc(), AppStats.app_id)
+Index("ix_app_stats_revenue", AppStats.revenue.desc(), AppStats.app_id)
+
+
+class DeveloperStats(Base):
+    """Per app owner: apps created, purchases of them and credits earned."""
+
+    __tablename__ = "developer_stats"
+
+    owner_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    apps: Mapped[int] = mapped_column(BigInteger)
+    purchases: Mapped[int] = mapped_column(BigInteger)
+    revenue: Mapped[int] = mapped_column(BigInteger)
+
+
+Index("ix_developer_stats_purchases", DeveloperStats.purchases.desc(), DeveloperStats.owner_id)
+Index("ix_developer_stats_revenue", DeveloperStats.revenue.desc(), DeveloperStats.owner_id)
+
+
+class SeriesMinute(Base):
+    """Per metric of :data:`SERIES_METRICS`, the sum in each UTC minute (see
+    :mod:`dashboard.buckets` for why minutes and quarter-hours)."""
+
+    __tablename__ = "series_minute"
+
+    metric: Mapped[str] = mapped_column(String(20), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class SeriesQuarterHour(Base):
+    """Per metric, the sum in each UTC quarter-hour; hour and day series in any zone."""
+
+    __tablename__ = "series_quarter_hour"
+
+    metric: Mapped[str] = mapped_column(String(20), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
