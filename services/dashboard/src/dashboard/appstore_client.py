@@ -1,0 +1,64 @@
+"""The Dashboard's client of the Appstore API: a service account reading the event log."""
+
+from __future__ import annotations
+
+import requests
+
+
+class AppstoreError(Exception):
+    """The Appstore could not be reached, refused the credentials, or answered oddly."""
+
+
+class AppstoreClient:
+    """Signs in with the service account once, and again when the token is refused.
+
+    Parameters:
+        base_url: the Appstore, e.g. ``http://127.0.0.1:8000``.
+        username, password: an account with role ``service`` (or ``admin``).
+        timeout: seconds for connecting and for each answer.
+    """
+
+    def __init__(self, base_url: str, username: str, password: str, timeout: float = 10.0):
+        self.base_url = base_url.rstrip("/")
+        self._credentials = {"username": username, "password": password}
+        self._timeout = timeout
+        self._token: str | None = None
+        self._http = requests.Session()
+
+    def events(self, after: int, limit: int = 1000) -> list[dict]:
+        """Envelopes with ``sequence > after`` from ``GET /api/v1/events/``, in order."""
+        return self._get("/api/v1/events/", {"after": after, "limit": limit})
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _get(self, path: str, params: dict) -> list[dict]:
+        for attempt in range(2):
+            if self._token is None:
+                self._token = self._sign_in()
+            answer = self._call("GET", path, params=params, headers=self._auth())
+            if answer.status_code == 401 and attempt == 0:  # expired: sign in again
+                self._token = None
+                continue
+            if answer.status_code != 200:
+                raise AppstoreError(f"GET {path} answered {answer.status_code}: {answer.text}")
+            return answer.json()
+        raise AppstoreError(f"GET {path}: the new token was refused too")
+
+    def _sign_in(self) -> str:
+        answer = self._call("POST", "/api/v1/auth/token", json=self._credentials)
+        if answer.status_code != 200:
+            raise AppstoreError(
+                f"signing in as {self._credentials['username']!r} answered "
+                f"{answer.status_code}: {answer.text}"
+            )
+        return answer.json()["access_token"]
+
+    def _auth(self) -> dict:
+        return {"Authorization": f"Bearer {self._token}"}
+
+    def _call(self, method: str, path: str, **kwargs) -> requests.Response:
+        try:
+            return self._http.request(method, self.base_url + path, timeout=self._timeout, **kwargs)
+        except requests.RequestException as error:
+            raise AppstoreError(f"{method} {self.base_url}{path} failed: {error}") from error
