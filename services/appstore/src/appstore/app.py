@@ -9,7 +9,7 @@ from flask_smorest import Api
 from sqlalchemy.exc import OperationalError
 
 from appstore import metrics
-from appstore.api import apps, auth, events, health, purchases, users
+from appstore.api import apps, auth, events, health, purchases, reports, users
 from appstore.bootstrap import Components, bootstrap
 from appstore.config import Settings
 from appstore.errors import AppstoreError
@@ -48,7 +48,15 @@ def create_app(settings: Settings | None = None, components: Components | None =
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
-    for blueprint in (auth.blp, auth.keys, users.blp, apps.blp, purchases.blp, events.blp):
+    for blueprint in (
+        auth.blp,
+        auth.keys,
+        users.blp,
+        apps.blp,
+        purchases.blp,
+        events.blp,
+        reports.blp,
+    ):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
     metrics.init_app(app)
