@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+
 import requests
 
 
@@ -27,12 +30,27 @@ class AppstoreClient:
 
     def events(self, after: int, limit: int = 1000) -> list[dict]:
         """Envelopes with ``sequence > after`` from ``GET /api/v1/events/``, in order."""
-        return self._get("/api/v1/events/", {"after": after, "limit": limit})
+        return self._get("/api/v1/events/", {"after": after, "limit": limit}).json()
+
+    def totals(self) -> dict[str, int]:
+        """The Appstore's own all-time totals (``GET /api/v1/reports/totals``)."""
+        return self._get("/api/v1/reports/totals", {}).json()
+
+    def app_figures(self, page_size: int = 1000) -> Iterator[dict]:
+        """Every app with its purchases and revenue, page after page, by id."""
+        page = 1
+        while True:
+            answer = self._get("/api/v1/reports/apps", {"page": page, "page_size": page_size})
+            yield from answer.json()
+            pages = json.loads(answer.headers.get("X-Pagination", "{}")).get("total_pages", 0)
+            if page >= pages:
+                return
+            page += 1
 
     def close(self) -> None:
         self._http.close()
 
-    def _get(self, path: str, params: dict) -> list[dict]:
+    def _get(self, path: str, params: dict) -> requests.Response:
         for attempt in range(2):
             if self._token is None:
                 self._token = self._sign_in()
@@ -42,7 +60,7 @@ class AppstoreClient:
                 continue
             if answer.status_code != 200:
                 raise AppstoreError(f"GET {path} answered {answer.status_code}: {answer.text}")
-            return answer.json()
+            return answer
         raise AppstoreError(f"GET {path}: the new token was refused too")
 
     def _sign_in(self) -> str:

@@ -1,4 +1,4 @@
-"""``dashboard sync`` against a served Appstore: the log folded once, gaps filled.
+"""``dashboard sync`` and ``reconcile`` against a served Appstore.
 
 Needs the ``appstore`` package (tox installs it into this env): the Appstore here is the real
 one, served by ``appstore serve`` on a throwaway PostgreSQL database.
@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 import pytest
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from appstore import models as store
 from appstore import outbox
@@ -31,7 +31,8 @@ from appstore.services import apps, purchases, users
 from appstore_events import decode
 from dashboard.appstore_client import AppstoreClient, AppstoreError
 from dashboard.fold import fold
-from dashboard.models import Total
+from dashboard.models import AppStats, Total
+from dashboard.reconcile import reconcile
 from dashboard.sync import sync
 
 from .conftest import throwaway_database
@@ -171,3 +172,24 @@ def test_wrong_service_credentials_fail_with_a_clear_error(appstore):
     client = AppstoreClient(appstore.url, "svc", "not the password")
     with pytest.raises(AppstoreError, match="signing in as 'svc' answered 401"):
         client.events(after=0)
+
+
+def test_reconcile_finds_no_drift_after_sync_and_names_every_drift_before(db, appstore):
+    client = AppstoreClient(appstore.url, "svc", PASSWORD)
+    before = reconcile(db, client)
+    sync(db, client)
+    with db.transaction() as session:  # one wrong figure, planted
+        session.execute(update(AppStats).where(AppStats.app_id == 1).values(revenue=999_999))
+
+    after = reconcile(db, client)
+
+    assert {d.what for d in before} >= {
+        f"totals.{name}" for name in appstore.truth if appstore.truth[name]
+    }
+    assert [str(d) for d in after] == [
+        f"app 1.revenue: dashboard 999999, appstore {_revenue(client, 1)}"
+    ]
+
+
+def _revenue(client, app_id: int) -> int:
+    return next(f["revenue"] for f in client.app_figures() if f["app_id"] == app_id)
