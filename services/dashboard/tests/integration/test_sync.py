@@ -18,6 +18,7 @@ from types import SimpleNamespace
 
 import pytest
 import requests
+from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
 from appstore import models as store
@@ -30,6 +31,7 @@ from appstore.security.principal import Principal
 from appstore.services import apps, purchases, users
 from appstore_events import decode
 from dashboard.appstore_client import AppstoreClient, AppstoreError
+from dashboard.cli import main
 from dashboard.fold import fold
 from dashboard.models import AppStats, Total
 from dashboard.reconcile import reconcile
@@ -193,3 +195,30 @@ def test_reconcile_finds_no_drift_after_sync_and_names_every_drift_before(db, ap
 
 def _revenue(client, app_id: int) -> int:
     return next(f["revenue"] for f in client.app_figures() if f["app_id"] == app_id)
+
+
+def test_the_sync_and_reconcile_commands(db, appstore):
+    env = {
+        "DASHBOARD_DATABASE_URL": db.url,
+        "APPSTORE_URL": appstore.url,
+        "DASHBOARD_SERVICE_USERNAME": "svc",
+        "DASHBOARD_SERVICE_PASSWORD": PASSWORD,
+    }
+    runner = CliRunner()
+
+    drifting = runner.invoke(main, ["reconcile"], env=env)
+    synced = runner.invoke(main, ["sync"], env=env)
+    clean = runner.invoke(main, ["reconcile"], env=env)
+    unconfigured = runner.invoke(main, ["sync"], env={**env, "DASHBOARD_SERVICE_PASSWORD": ""})
+
+    assert drifting.exit_code == 1, drifting.output
+    assert "totals.purchases: dashboard 0, appstore" in drifting.output
+    assert synced.exit_code == 0, synced.output
+    logged = len(AppstoreClient(appstore.url, "svc", PASSWORD).events(after=0))
+    assert f"read {logged} events: {logged} folded, 0 already folded, 0 unreadable" in (
+        synced.output
+    )
+    assert clean.exit_code == 0, clean.output
+    assert "no drift" in clean.output
+    assert unconfigured.exit_code == 2
+    assert "DASHBOARD_SERVICE_PASSWORD" in unconfigured.output
