@@ -26,10 +26,10 @@ sys.path.insert(0, str(HERE.parent / "services" / "appstore"))
 from tests.services import postgres_server, throwaway_database  # noqa: E402
 
 from appstore import outbox  # noqa: E402
-from appstore.db import Database  # noqa: E402
 from appstore.migrations import upgrade  # noqa: E402
 from appstore.relay.publisher import AmqpPublisher  # noqa: E402
 from appstore.relay.relay import Relay  # noqa: E402
+from sqlstore import Database  # noqa: E402
 
 BROKER = "amqp://guest:guest@127.0.0.1:5672/"
 # Declared like appstore.events but of its own, so a dashboard on this broker sees nothing.

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from appstore.config import Settings
-from appstore.db import Database
 from appstore.security.keys import load_signing_key
 from appstore.security.passwords import Passwords
 from appstore.security.tokens import TokenService
+from sqlstore import Database
 
 
 @dataclass

@@ -7,17 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-
-def normalize_database_url(url: str) -> str:
-    """Pin PostgreSQL URLs to psycopg2, the driver installed with the service.
-
-    ``postgresql://`` (and Heroku-style ``postgres://``) leave the driver to SQLAlchemy,
-    whose default differs between releases.
-    """
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg2://" + url.removeprefix(prefix)
-    return url
+from sqlstore import normalize_database_url
 
 
 def _default_data_dir(environ: Mapping[str, str]) -> Path:

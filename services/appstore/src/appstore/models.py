@@ -12,7 +12,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
@@ -22,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
+from sqlstore import naming_convention
+
 ROLES = ("user", "admin", "management", "service")
 
 
@@ -30,16 +31,7 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    # Named constraints keep Alembic migrations identical on PostgreSQL and SQLite.
-    metadata = MetaData(
-        naming_convention={
-            "ix": "ix_%(column_0_label)s",
-            "uq": "uq_%(table_name)s_%(column_0_name)s",
-            "ck": "ck_%(table_name)s_%(constraint_name)s",
-            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-            "pk": "pk_%(table_name)s",
-        }
-    )
+    metadata = naming_convention()
 
 
 class User(Base):

@@ -1,9 +1,9 @@
 """Only one relay publishes at a time: the leader. The others wait to take over.
 
-PostgreSQL: a session-level advisory lock on the relay's own connection. The server drops it
-when that connection ends: at once when the leader's process dies, and within about a
-minute (TCP keepalives, see ``appstore.db``) when its host or network vanishes; a leader that
-is merely slow keeps it (no lease that expires under a live process).
+PostgreSQL: a session-level advisory lock on the relay's own connection. The server drops
+it when that connection ends: at once when the leader's process dies, and within about a
+minute (TCP keepalives, see ``sqlstore.make_engine``) when its host or network vanishes;
+a leader that is merely slow keeps it (no lease that expires under a live process).
 SQLite (embedded, one machine): an exclusive lock on a file in the data directory.
 """
 

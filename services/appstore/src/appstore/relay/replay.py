@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from appstore import outbox
-from appstore.db import Database
 from appstore.relay.publisher import OutgoingMessage
+from sqlstore import Database
 
 
 def replay(

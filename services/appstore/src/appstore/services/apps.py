@@ -9,10 +9,10 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, undefer
 
 from appstore import outbox
-from appstore.db import Database
 from appstore.errors import Forbidden, NotFound
 from appstore.models import App, Purchase, utcnow
 from appstore.security.principal import Principal
+from sqlstore import Database
 
 PUBLIC_FIELDS = ("title", "description", "price", "icon_url")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from appstore import outbox
-from appstore.db import Database
+from sqlstore import Database
 
 
 def read_log(db: Database, after: int, limit: int) -> list[dict]:

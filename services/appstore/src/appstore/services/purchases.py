@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from appstore import outbox
-from appstore.db import Database
 from appstore.errors import (
     AppstoreError,
     Conflict,
@@ -23,6 +22,7 @@ from appstore.errors import (
 )
 from appstore.models import App, IdempotencyRecord, Purchase, User, utcnow
 from appstore.security.principal import Principal
+from sqlstore import Database
 
 _REPLAYABLE = {e.status_code: e for e in (Forbidden, NotFound, Conflict, InsufficientCredit)}
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from appstore.db import Database
 from appstore.models import App, CreditGrant, Purchase, User
+from sqlstore import Database
 
 
 def totals(db: Database) -> dict[str, int]:

@@ -6,11 +6,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from appstore import outbox
-from appstore.db import Database
 from appstore.errors import Conflict, Forbidden, NotFound, Unauthorized
 from appstore.models import CreditGrant, User
 from appstore.security.passwords import Passwords
 from appstore.security.principal import Principal
+from sqlstore import Database
 
 BAD_CREDENTIALS = "Invalid username or password."
 

@@ -1,26 +1,49 @@
-"""Engine and transactions: the unit of work every service function runs inside."""
+"""Engines tuned per backend, and the units of work every service function runs inside."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+_READING = "sqlstore_reading"
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
+# What code that writes inside its caller's transaction takes: a session or a connection.
+Executor = Session | Connection
+
+
+def normalize_database_url(url: str) -> str:
+    """Pin PostgreSQL URLs to psycopg2, the driver installed with the services.
+
+    ``postgresql://`` (and Heroku-style ``postgres://``) leave the driver to SQLAlchemy,
+    whose default differs between releases.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url.removeprefix(prefix)
+    return url
+
+
+def make_engine(url: str, pool_size: int = 5) -> Engine:
     """Create an engine tuned for the backend behind ``url``.
 
-    SQLite is the embedded default: it gets WAL (readers never wait for the writer), foreign
-    keys, and ``BEGIN IMMEDIATE`` so that two writers queue on the lock instead of failing
-    with "database is locked" when both try to upgrade a read lock.
+    SQLite (the embedded default) gets WAL, so readers never wait for the writer, and
+    ``BEGIN IMMEDIATE`` for writing transactions, so two writers queue on the lock instead
+    of one failing with "database is locked" when both try to upgrade a read lock.
+    PostgreSQL gets no pre-ping (a round trip on every checkout; after a server restart the
+    first statement on a stale connection fails and SQLAlchemy drops the whole pool) and TCP
+    keepalives, so a vanished server or a partitioned network shows up within a minute
+    instead of the kernel's two hours.
     """
+    url = normalize_database_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection, _record):
+            # Transactions are begun by the "begin" hook below, not by the driver.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -34,10 +57,6 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
             connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
         return engine
-    # No pre-ping: it would add a round trip to every request. After a database restart the
-    # first statement on a stale connection fails (the API answers 503, see app.py) and
-    # SQLAlchemy drops the whole pool. Keepalives make a vanished server or a partitioned
-    # network show up within a minute instead of the kernel's two hours.
     return create_engine(
         url,
         pool_size=pool_size,
@@ -52,19 +71,16 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
     )
 
 
-_READING = "appstore_reading"
-
-
 class Database:
     """Owns the engine and hands out sessions scoped to one transaction."""
 
-    def __init__(self, url: str, pool_size: int = 10) -> None:
-        self.url = url
-        self.engine = make_engine(url, pool_size)
+    def __init__(self, url: str, pool_size: int = 5) -> None:
+        self.url = normalize_database_url(url)
+        self.engine = make_engine(self.url, pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Reads on PostgreSQL run in autocommit: no BEGIN/COMMIT round trips for a SELECT.
-        reading = {_READING: True}
-        if self.engine.dialect.name != "sqlite":
+        reading: dict[str, object] = {_READING: True}
+        if not self.is_sqlite:
             reading["isolation_level"] = "AUTOCOMMIT"
         self._reading_sessions = sessionmaker(
             self.engine.execution_options(**reading), expire_on_commit=False
@@ -92,4 +108,5 @@ class Database:
             connection.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
+        """Close every pooled connection."""
         self.engine.dispose()
