@@ -70,8 +70,8 @@ def sync_command(page_size: int) -> None:
     from tqdm import tqdm
 
     from dashboard.appstore_client import AppstoreError
-    from dashboard.db import Database
     from dashboard.sync import sync
+    from sqlstore import Database
 
     settings = _settings()
     database = Database(settings.database_url)
@@ -100,8 +100,8 @@ def sync_command(page_size: int) -> None:
 def reconcile_command() -> None:
     """Compare every total and per-app figure with the Appstore's; exit 1 on any drift."""
     from dashboard.appstore_client import AppstoreError
-    from dashboard.db import Database
     from dashboard.reconcile import reconcile
+    from sqlstore import Database
 
     settings = _settings()
     database = Database(settings.database_url)
@@ -117,3 +117,170 @@ def reconcile_command() -> None:
         click.echo(f"{len(drifts)} figure(s) drifted", err=True)
         raise SystemExit(1)
     click.echo("no drift: the projections match the Appstore")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _rabbitmq_url(settings: Settings) -> str:
+    if not settings.broker_url.startswith(("amqp://", "amqps://")):
+        raise click.ClickException(
+            "BROKER_URL must be a RabbitMQ URL (amqp://...) for this command, "
+            f"not {mask_url_password(settings.broker_url)!r}"
+        )
+    return settings.broker_url
+
+
+def _require_tables(database_url: str) -> None:
+    from sqlalchemy import inspect
+
+    from sqlstore import Database
+
+    database = Database(database_url, pool_size=1)
+    try:
+        present = set(inspect(database.engine).get_table_names())
+    except Exception as exc:
+        raise click.ClickException(f"cannot reach the dashboard database: {exc}") from exc
+    finally:
+        database.dispose()
+    missing = {"processed_events", "fold_progress", "dead_letters"} - present
+    if missing:
+        raise click.ClickException(
+            f"the dashboard database lacks {', '.join(sorted(missing))}: "
+            "run `dashboard db upgrade` first"
+        )
+
+
+@main.command("worker")
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--threads",
+    default=64,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Worker threads per process. A fold batch holds at most one event per thread, "
+    "so more threads mean larger batches; they mostly wait, so they are cheap.",
+)
+def worker(processes: int, threads: int) -> None:
+    """Consume dashboard.events and fold the events, in batches, exactly once in effect.
+
+    Runs Dramatiq's worker on ``dashboard.worker.app``. The database must have been
+    migrated (``dashboard db upgrade``); this checks before starting. Metrics are served
+    on DASHBOARD_WORKER_METRICS_PORT (default 9103, 0 = off), summed over all processes.
+    """
+    import os
+    import shutil
+    import sys
+    import tempfile
+
+    settings = _settings()
+    _rabbitmq_url(settings)
+    _require_tables(settings.database_url)
+    # Read before prometheus_client is imported anywhere: its multiprocess mode is chosen
+    # at import time, from PROMETHEUS_MULTIPROC_DIR.
+    from dashboard.worker.metrics import PORT_VARIABLE, metrics_port
+
+    try:
+        port = metrics_port()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    arguments = ["dashboard.worker.app", "--processes", str(processes)]
+    arguments += ["--threads", str(threads)]
+    metrics_dir = None
+    if port:
+        metrics_dir = tempfile.mkdtemp(prefix="dashboard-worker-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        os.environ[PORT_VARIABLE] = str(port)
+        arguments += ["--fork-function", "dashboard.worker.metrics:serve_metrics"]
+
+    from dramatiq.cli import main as dramatiq_main
+    from dramatiq.cli import make_argument_parser
+
+    try:
+        code = dramatiq_main(make_argument_parser().parse_args(arguments))
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+    sys.exit(code or 0)
+
+
+@main.group()
+def dlq() -> None:
+    """Dead letters: messages the worker could never fold, kept in the database."""
+
+
+def _selection(ids: tuple[int, ...], everything: bool) -> list[int] | None:
+    if bool(ids) == everything:
+        raise click.UsageError("give either --id (one or more) or --all")
+    return None if everything else list(ids)
+
+
+@dlq.command("list")
+def dlq_list() -> None:
+    """Print the kept dead letters: id, reason, event type, times seen, last seen."""
+    from dashboard.worker.dead_letters import list_letters
+    from sqlstore import Database
+
+    database = Database(_settings().database_url, pool_size=1)
+    letters = list_letters(database)
+    if not letters:
+        click.echo("no dead letters")
+        return
+    click.echo(f"{'id':>6}  {'reason':<20} {'event type':<16} {'count':>5}  last seen")
+    for letter in letters:
+        seen = letter.last_seen.isoformat().replace("+00:00", "Z")
+        click.echo(
+            f"{letter.id:>6}  {letter.reason:<20} {letter.event_type or '-':<16} "
+            f"{letter.count:>5}  {seen}  {letter.message_id}  {letter.error[:120]}"
+        )
+
+
+@dlq.command("replay")
+@click.option("--id", "ids", type=int, multiple=True, help="A dead letter's id (repeatable).")
+@click.option("--all", "everything", is_flag=True, help="Every kept dead letter.")
+def dlq_replay(ids: tuple[int, ...], everything: bool) -> None:
+    """Publish kept dead letters to dashboard.events again and forget them.
+
+    They go to the dashboard's queue only, not to the appstore.events exchange, so other
+    consumers do not see the events twice. One that fails again is dead-lettered again.
+    """
+    from dashboard.worker.dead_letters import forget_replayed, list_letters
+    from dashboard.worker.replay import publish_bodies
+    from sqlstore import Database
+
+    selected = _selection(ids, everything)
+    settings = _settings()
+    database = Database(settings.database_url, pool_size=1)
+    letters = list_letters(database, selected)
+    if selected is not None and len(letters) != len(set(selected)):
+        found = {letter.id for letter in letters}
+        missing = ", ".join(str(i) for i in sorted(set(selected) - found))
+        raise click.ClickException(f"no dead letter with id {missing}")
+    published = publish_bodies(_rabbitmq_url(settings), letters)
+    if published:
+        forget_replayed(database, [letter for letter in letters if letter.id in published])
+    click.echo(f"replayed {len(published)} of {len(letters)} dead letters")
+    if len(published) != len(letters):
+        raise click.ClickException("RabbitMQ refused a message; the rest are still kept")
+
+
+@dlq.command("purge")
+@click.option("--id", "ids", type=int, multiple=True, help="A dead letter's id (repeatable).")
+@click.option("--all", "everything", is_flag=True, help="Every dead letter, and the .XQ.")
+def dlq_purge(ids: tuple[int, ...], everything: bool) -> None:
+    """Delete kept dead letters; with --all also empty dashboard.events.XQ."""
+    from dashboard.worker.dead_letters import forget
+    from sqlstore import Database
+
+    selected = _selection(ids, everything)
+    settings = _settings()
+    deleted = forget(Database(settings.database_url, pool_size=1), selected)
+    click.echo(f"deleted {deleted} dead letters")
+    if everything and settings.broker_url.startswith(("amqp://", "amqps://")):
+        from dashboard.worker.replay import purge_dead_letter_queue
+
+        click.echo(f"purged {purge_dead_letter_queue(settings.broker_url)} messages from the .XQ")

@@ -1,4 +1,5 @@
-"""Tables of the Dashboard: the dedupe record, fold progress and the projections.
+"""Tables of the Dashboard: the dedupe record, fold progress, the projections and the
+kept dead letters.
 
 Every projection is written only by :mod:`dashboard.fold`. Money columns hold integer
 credits. Text from events is stored as ``Text``: the event schemas set no maximum length,
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Index, MetaData, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from sqlstore import naming_convention
 
 EVENTS_PROGRESS = "events"
 SERIES_METRICS = ("purchases", "credits_spent", "apps_created", "users")
@@ -26,16 +29,7 @@ TOTALS = (
 
 
 class Base(DeclarativeBase):
-    # Named constraints keep Alembic migrations identical on PostgreSQL and SQLite.
-    metadata = MetaData(
-        naming_convention={
-            "ix": "ix_%(column_0_label)s",
-            "uq": "uq_%(table_name)s_%(column_0_name)s",
-            "ck": "ck_%(table_name)s_%(constraint_name)s",
-            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-            "pk": "pk_%(table_name)s",
-        }
-    )
+    metadata = naming_convention()
 
 
 class ProcessedEvent(Base):
@@ -159,3 +153,27 @@ class SeriesQuarterHour(Base):
     metric: Mapped[str] = mapped_column(String(20), primary_key=True)
     bucket_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
+
+
+class DeadLetter(Base):
+    """A message the worker gave up on, kept here because RabbitMQ's ``.XQ`` drops dead
+    letters after 7 days. One row per ``message_id`` (the ``event_id`` when the body had
+    one): a message dead-lettered again bumps ``count`` and ``last_seen``.
+
+    ``body`` is the message body as text, what ``dashboard dlq replay`` publishes again.
+    """
+
+    __tablename__ = "dead_letters"
+
+    # SQLite only auto-increments a column declared INTEGER PRIMARY KEY.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    event_type: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    count: Mapped[int] = mapped_column(Integer)

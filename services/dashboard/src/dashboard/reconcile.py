@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from dashboard.appstore_client import AppstoreClient
-from dashboard.db import Database
 from dashboard.models import AppStats, Total
+from sqlstore import Database
 
 APP_FIELDS = ("owner_id", "title", "purchases", "revenue")
 

@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from appstore_events import EventError, decode
 from dashboard.appstore_client import AppstoreClient
-from dashboard.db import Database
 from dashboard.fold import fold
 from dashboard.models import EVENTS_PROGRESS, FoldProgress
+from sqlstore import Database
 
 log = logging.getLogger("dashboard.sync")
 

@@ -22,7 +22,6 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 
 from appstore_events import Envelope, new_envelope
-from dashboard.db import Database
 from dashboard.migrations import upgrade
 from dashboard.models import (
     AppStats,
@@ -36,6 +35,7 @@ from dashboard.models import (
     SeriesQuarterHour,
     Total,
 )
+from sqlstore import Database
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 START_HINT = (

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from appstore_events import Envelope
-from dashboard.db import Executor
 from dashboard.fold import progress
 from dashboard.fold.plan import check_foldable, plan, unique_events
 from dashboard.fold.upserts import apply_deltas, dialect_insert
 from dashboard.models import ProcessedEvent
+from sqlstore import Executor
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import exists, select, update
 
 from appstore_events import Envelope
-from dashboard.db import Executor
 from dashboard.models import EVENTS_PROGRESS, FoldProgress, ProcessedEvent
+from sqlstore import Executor
 
 
 class MissingProgressRow(RuntimeError):

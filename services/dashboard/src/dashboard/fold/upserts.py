@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, case, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dashboard.db import Executor
 from dashboard.fold.plan import BuyerDelta, Deltas
 from dashboard.models import (
     AppStats,
@@ -26,6 +25,7 @@ from dashboard.models import (
     SeriesQuarterHour,
     Total,
 )
+from sqlstore import Executor
 
 
 def dialect_insert(executor: Executor, table: Table) -> Any:

@@ -1,0 +1,37 @@
+"""The Dashboard's Dramatiq worker: events from RabbitMQ folded in batches, exactly once
+in effect.
+
+An event flows: RabbitMQ body → :class:`~dashboard.worker.encoder.EnvelopeEncoder` (a
+plain envelope becomes a message for the folding actor) → the actor decodes it and hands
+it to the process's :class:`~dashboard.worker.batcher.Batcher` → one transaction folds
+the batch → the actor returns → Dramatiq acks. Messages that can never fold are nacked to
+``dashboard.events.XQ`` and kept in the ``dead_letters`` table
+(:mod:`dashboard.worker.dead_letters`).
+
+``dramatiq dashboard.worker.app`` (what ``dashboard worker`` runs) is the entry module.
+"""
+
+from dashboard.worker.batcher import Batcher, FoldTimeout
+from dashboard.worker.broker import build_broker
+from dashboard.worker.encoder import EnvelopeEncoder
+from dashboard.worker.retry_policy import is_permanent, is_transient, should_retry
+from dashboard.worker.topology import (
+    DEAD_LETTER_QUEUE,
+    DELAY_QUEUE,
+    FOLD_ACTOR,
+    QUEUE,
+)
+
+__all__ = [
+    "DEAD_LETTER_QUEUE",
+    "DELAY_QUEUE",
+    "FOLD_ACTOR",
+    "QUEUE",
+    "Batcher",
+    "EnvelopeEncoder",
+    "FoldTimeout",
+    "build_broker",
+    "is_permanent",
+    "is_transient",
+    "should_retry",
+]

@@ -1,0 +1,178 @@
+"""Dead letters: counted, and kept in the ``dead_letters`` table beyond RabbitMQ's 7 days.
+
+:class:`DeadLetters` is the Dramatiq middleware on the failure path: when a message has
+failed for good (Retries gave up, or the error is permanent), it counts it by reason and
+upserts its copy **before** the worker nacks it to ``dashboard.events.XQ``. The rest of
+this module is what ``dashboard dlq`` reads and deletes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from dramatiq import Middleware
+from sqlalchemy import delete, select
+
+from appstore_events import (
+    InvalidPayload,
+    MalformedEvent,
+    UnknownEventType,
+    UnsupportedEventVersion,
+)
+from dashboard.fold import UnfoldableEvent
+from dashboard.fold.upserts import dialect_insert
+from dashboard.models import DeadLetter
+from sqlstore import Database, Executor
+
+logger = logging.getLogger(__name__)
+
+_REASONS: tuple[tuple[type[BaseException], str], ...] = (
+    (MalformedEvent, "malformed"),
+    (UnknownEventType, "unknown_type"),
+    (UnsupportedEventVersion, "unsupported_version"),
+    (InvalidPayload, "invalid_payload"),
+    (UnfoldableEvent, "unfoldable"),
+)
+
+
+def reason_for(error: BaseException) -> str:
+    """The ``reason`` label of a dead letter: the kind of event error, else ``error``."""
+    for kind, reason in _REASONS:
+        if isinstance(error, kind):
+            return reason
+    return "error"
+
+
+@dataclass(frozen=True)
+class Letter:
+    """What is kept of one failed message."""
+
+    message_id: str
+    reason: str
+    error: str
+    body: str
+    event_type: str | None
+
+
+def letter_for(message_id: str, argument: Any, error: BaseException) -> Letter:
+    """Describe a failed message whose actor argument was ``argument``.
+
+    The argument is the body as text, or the parsed JSON object (see
+    :class:`~dashboard.worker.encoder.EnvelopeEncoder`), which is written back as JSON.
+    """
+    if isinstance(argument, str):
+        body, event_type = argument, None
+    else:
+        body = json.dumps(argument, separators=(",", ":"), ensure_ascii=False)
+        found = argument.get("event_type") if isinstance(argument, dict) else None
+        event_type = found if isinstance(found, str) else None
+    event_type = getattr(error, "event_type", None) or event_type
+    return Letter(message_id, reason_for(error), str(error) or repr(error), body, event_type)
+
+
+def keep(executor: Executor, letter: Letter, now: datetime | None = None) -> None:
+    """Insert the letter, or bump ``count`` and ``last_seen`` of the row it already has."""
+    now = now or datetime.now(UTC)
+    table = DeadLetter.__table__
+    insert = dialect_insert(executor, table).values(
+        message_id=letter.message_id,
+        reason=letter.reason,
+        event_type=letter.event_type,
+        error=letter.error,
+        body=letter.body,
+        first_seen=now,
+        last_seen=now,
+        count=1,
+    )
+    executor.execute(
+        insert.on_conflict_do_update(
+            index_elements=[table.c.message_id],
+            set_={
+                "reason": insert.excluded.reason,
+                "event_type": insert.excluded.event_type,
+                "error": insert.excluded.error,
+                "body": insert.excluded.body,
+                "last_seen": insert.excluded.last_seen,
+                "count": table.c.count + 1,
+            },
+        )
+    )
+
+
+def list_letters(database: Database, ids: list[int] | None = None) -> list[DeadLetter]:
+    """The kept dead letters, oldest first; only those with ``ids`` if given."""
+    query = select(DeadLetter).order_by(DeadLetter.id)
+    if ids is not None:
+        query = query.where(DeadLetter.id.in_(ids))
+    with database.reading() as session:
+        return list(session.scalars(query))
+
+
+def forget(database: Database, ids: list[int] | None = None) -> int:
+    """Delete the dead letters with ``ids`` (all if ``None``); return how many."""
+    statement = delete(DeadLetter)
+    if ids is not None:
+        statement = statement.where(DeadLetter.id.in_(ids))
+    with database.transaction() as session:
+        return session.execute(statement).rowcount
+
+
+def forget_replayed(database: Database, letters: list[DeadLetter]) -> int:
+    """Delete replayed letters, unless the worker dead-lettered them again meanwhile.
+
+    A replayed body that still fails can come back before this runs; its row then has a
+    higher ``count`` and must stay.
+    """
+    deleted = 0
+    with database.transaction() as session:
+        for letter in letters:
+            deleted += session.execute(
+                delete(DeadLetter).where(
+                    DeadLetter.id == letter.id, DeadLetter.count == letter.count
+                )
+            ).rowcount
+    return deleted
+
+
+class DeadLetters(Middleware):
+    """Counts and keeps each message that has failed for good, before it is nacked.
+
+    Must come before ``Retries`` in the broker's middleware list: Dramatiq runs
+    ``after_*`` hooks in reverse order, and this one needs Retries' verdict.
+
+    If the database is down too, the copy is not written (the message still goes to the
+    ``.XQ``, and a counter says so): blocking the nack on it would hold up the queue.
+
+    Parameters:
+        database: returns the database to keep letters in (made lazily, per process).
+        counter: a Prometheus counter labelled by ``reason``.
+        store_failures: a Prometheus counter of copies that could not be written.
+    """
+
+    def __init__(self, database: Callable[[], Database], counter=None, store_failures=None) -> None:
+        self._database = database
+        self._counter = counter
+        self._store_failures = store_failures
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        if exception is None or not message.failed:
+            return
+        argument = message.args[0] if message.args else None
+        letter = letter_for(message.message_id, argument, exception)
+        if self._counter is not None:
+            self._counter.labels(letter.reason).inc()
+        logger.warning(
+            "dead-lettering message %s (%s): %s", letter.message_id, letter.reason, letter.error
+        )
+        try:
+            with self._database().transaction() as session:
+                keep(session, letter)
+        except Exception:
+            logger.exception("could not keep dead letter %s in the database", letter.message_id)
+            if self._store_failures is not None:
+                self._store_failures.inc()

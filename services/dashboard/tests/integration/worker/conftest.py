@@ -1,0 +1,313 @@
+"""A real RabbitMQ, a throwaway PostgreSQL database and ``dashboard worker`` subprocesses.
+
+The queue names are fixed (``dashboard.events`` and Dramatiq's ``.DQ``/``.XQ``), so the
+three queues are purged before and after each test instead of being made unique.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pika
+import pytest
+from sqlalchemy import select
+
+from appstore_events import EXCHANGE, Envelope, encode, new_envelope, routing_key_for
+from dashboard.migrations import upgrade
+from dashboard.models import AppStats, DeadLetter, Total
+from dashboard.worker.topology import DEAD_LETTER_QUEUE, DELAY_QUEUE, QUEUE
+from sqlstore import Database
+
+BROKER_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
+DASHBOARD = str(Path(sys.executable).parent / "dashboard")
+# As infra/rabbitmq/definitions.json and Dramatiq declare them.
+QUEUE_ARGUMENTS = {
+    QUEUE: {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": DEAD_LETTER_QUEUE},
+    DELAY_QUEUE: {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": DEAD_LETTER_QUEUE},
+    DEAD_LETTER_QUEUE: {"x-message-ttl": 604800000},
+}
+
+
+class Rabbit:
+    """A connection to the test broker with the dashboard's topology declared."""
+
+    def __init__(self) -> None:
+        self._connect()
+
+    def _connect(self) -> None:
+        try:
+            self.connection = pika.BlockingConnection(pika.URLParameters(BROKER_URL))
+        except pika.exceptions.AMQPConnectionError as error:
+            pytest.fail(f"RabbitMQ is not reachable at {BROKER_URL}: {error!r}")
+        self.channel = self.connection.channel()
+        self.channel.confirm_delivery()
+        self.channel.exchange_declare(EXCHANGE, "topic", durable=True)
+        for name, arguments in QUEUE_ARGUMENTS.items():
+            self.channel.queue_declare(name, durable=True, arguments=arguments)
+        self.channel.queue_bind(QUEUE, EXCHANGE, routing_key="#")
+
+    def purge(self) -> None:
+        for name in QUEUE_ARGUMENTS:
+            self._retrying(lambda name=name: self.channel.queue_purge(name))
+
+    def _retrying(self, action: Callable[[], object]) -> object:
+        # The broker is shared: other suites close every connection on it now and then.
+        # Repeating a publish is harmless here; delivery is at-least-once anyway.
+        for _attempt in range(5):
+            try:
+                return action()
+            except (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError):
+                time.sleep(0.2)
+                self._connect()
+        return action()
+
+    def publish(self, body: bytes, routing_key: str, message_id: str | None = None) -> None:
+        self._retrying(lambda: self._publish(body, routing_key, message_id))
+
+    def _publish(self, body: bytes, routing_key: str, message_id: str | None) -> None:
+        self.channel.basic_publish(
+            EXCHANGE,
+            routing_key,
+            body,
+            pika.BasicProperties(
+                content_type="application/json", delivery_mode=2, message_id=message_id
+            ),
+        )
+
+    def publish_events(self, envelopes: list[Envelope]) -> None:
+        for envelope in envelopes:
+            self.publish(encode(envelope), routing_key_for(envelope.event_type), envelope.event_id)
+
+    def depth(self, name: str) -> int:
+        return self._retrying(
+            lambda: self.channel.queue_declare(name, passive=True).method.message_count
+        )
+
+    def get_all(self, name: str) -> list[bytes]:
+        bodies = []
+        while True:
+            method, _properties, body = self.channel.basic_get(name, auto_ack=True)
+            if method is None:
+                return bodies
+            bodies.append(body)
+
+    def close(self) -> None:
+        if self.connection.is_open:
+            self.connection.close()
+
+
+@pytest.fixture
+def rabbit() -> Iterator[Rabbit]:
+    connection = Rabbit()
+    connection.purge()
+    yield connection
+    connection.purge()
+    connection.close()
+
+
+@pytest.fixture
+def worker_db_url(empty_postgres_url) -> str:
+    """A migrated PostgreSQL database of this test's own."""
+    upgrade(empty_postgres_url)
+    return empty_postgres_url
+
+
+@pytest.fixture
+def worker_db(worker_db_url) -> Iterator[Database]:
+    database = Database(worker_db_url)
+    yield database
+    database.dispose()
+
+
+@dataclass
+class WorkerProcesses:
+    """``dashboard worker`` subprocesses, each in its own process group."""
+
+    env: dict[str, str]
+    running: list[subprocess.Popen] = field(default_factory=list)
+
+    def start(self, processes: int = 1, threads: int = 16) -> subprocess.Popen:
+        command = [DASHBOARD, "worker", "--processes", str(processes), "--threads", str(threads)]
+        process = subprocess.Popen(
+            command,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        self.running.append(process)
+        return process
+
+    def kill(self, process: subprocess.Popen) -> None:
+        """SIGKILL the worker and every process it started: a crash, not a shutdown."""
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+        self.running.remove(process)
+
+    def stop_all(self) -> None:
+        for process in self.running:
+            try:
+                # To the main process only: it forwards the signal to its workers, and a
+                # second SIGTERM would make them exit without finishing in-flight messages.
+                os.kill(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+        for process in self.running:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(5)
+        self.running.clear()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def wait_drained(rabbit: Rabbit, timeout: float = 60, quiet: float = 1.5) -> None:
+    """Wait until ``dashboard.events`` has had no ready message for ``quiet`` seconds,
+    so that what the worker had prefetched has been processed too."""
+    deadline = time.monotonic() + timeout
+    empty_since = None
+    while time.monotonic() < deadline:
+        if rabbit.depth(QUEUE) == 0:
+            empty_since = empty_since or time.monotonic()
+            if time.monotonic() - empty_since >= quiet:
+                return
+        else:
+            empty_since = None
+        time.sleep(0.1)
+    raise AssertionError(f"{QUEUE} not drained within {timeout} s")
+
+
+@dataclass
+class Workload:
+    """A realistic mix of events and the projections they must produce."""
+
+    envelopes: list[Envelope]
+    totals: dict[str, int]
+    apps: dict[int, tuple[int, int]]  # app_id -> (purchases, revenue)
+
+
+def make_workload(events: int, seed: int = 7, start_sequence: int = 1) -> Workload:
+    """Registrations, app creations and purchases (about 5 % / 5 % / 90 %)."""
+    rng = random.Random(seed)
+    users = max(2, events // 20)
+    apps = max(1, events // 20)
+    purchases = events - users - apps
+    envelopes: list[Envelope] = []
+    for user_id in range(1, users + 1):
+        envelopes.append(
+            new_envelope(
+                "UserRegistered",
+                {
+                    "user_id": user_id,
+                    "username": f"user{user_id}",
+                    "role": "user",
+                    "registered_at": "2026-11-26T09:00:00Z",
+                },
+            )
+        )
+    owners = {}
+    prices = {}
+    for app_id in range(1, apps + 1):
+        owners[app_id] = rng.randint(1, users)
+        prices[app_id] = rng.randint(0, 100)
+        envelopes.append(
+            new_envelope(
+                "AppCreated",
+                {
+                    "app_id": app_id,
+                    "owner_id": owners[app_id],
+                    "title": f"App {app_id}",
+                    "price": prices[app_id],
+                    "created_at": "2026-11-26T09:30:00Z",
+                },
+            )
+        )
+    per_app: Counter[int] = Counter()
+    revenue: Counter[int] = Counter()
+    buyers = set()
+    for purchase_id in range(1, purchases + 1):
+        app_id = rng.randint(1, apps)
+        buyer_id = rng.randint(1, users)
+        minute = purchase_id % 600
+        envelopes.append(
+            new_envelope(
+                "AppPurchased",
+                {
+                    "purchase_id": purchase_id,
+                    "app_id": app_id,
+                    "buyer_id": buyer_id,
+                    "owner_id": owners[app_id],
+                    "price": prices[app_id],
+                    "purchased_at": f"2026-11-26T{10 + minute // 60:02d}:{minute % 60:02d}:00Z",
+                },
+            )
+        )
+        per_app[app_id] += 1
+        revenue[app_id] += prices[app_id]
+        buyers.add(buyer_id)
+    numbered = [e.with_sequence(start_sequence + i) for i, e in enumerate(envelopes)]
+    totals = {
+        "users": users,
+        "apps_created": apps,
+        "apps_verified": 0,
+        "purchases": purchases,
+        "credits_spent": sum(revenue.values()),
+        "credits_granted": 0,
+        "buyers": len(buyers),
+    }
+    expected_apps = {app_id: (per_app[app_id], revenue[app_id]) for app_id in range(1, apps + 1)}
+    return Workload(numbered, totals, expected_apps)
+
+
+def read_totals(database: Database) -> dict[str, int]:
+    with database.reading() as session:
+        return dict(session.execute(select(Total.name, Total.value)).all())
+
+
+def read_apps(database: Database) -> dict[int, tuple[int, int]]:
+    with database.reading() as session:
+        rows = session.execute(select(AppStats.app_id, AppStats.purchases, AppStats.revenue))
+        return {app_id: (purchases, revenue) for app_id, purchases, revenue in rows}
+
+
+def read_dead_letters(database: Database) -> list[DeadLetter]:
+    with database.reading() as session:
+        return list(session.scalars(select(DeadLetter).order_by(DeadLetter.id)))
+
+
+@pytest.fixture
+def worker_env(worker_db_url) -> dict[str, str]:
+    """The environment of a ``dashboard`` command aimed at the test database and broker."""
+    env = dict(os.environ)
+    env.update(
+        DASHBOARD_DATABASE_URL=worker_db_url,
+        BROKER_URL=BROKER_URL,
+        DASHBOARD_WORKER_METRICS_PORT="0",
+    )
+    return env
+
+
+@pytest.fixture
+def workers(worker_env, rabbit) -> Iterator[WorkerProcesses]:
+    """Start ``dashboard worker`` subprocesses; all are stopped at teardown."""
+    processes = WorkerProcesses(worker_env)
+    yield processes
+    processes.stop_all()
