@@ -23,17 +23,15 @@ from pathlib import Path
 import requests
 from sqlalchemy import func, select
 
+from appstore.bootstrap import bootstrap
+from appstore.config import Settings
+from appstore.migrations import upgrade
+from appstore.models import Purchase, User
+from appstore.security.principal import Principal
+from appstore.services import apps, users
+from sqlstore.testing import postgres_server, throwaway_database
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "services" / "appstore"))
-
-from tests.services import postgres_server, throwaway_database  # noqa: E402
-
-from appstore.bootstrap import bootstrap  # noqa: E402
-from appstore.config import Settings  # noqa: E402
-from appstore.migrations import upgrade  # noqa: E402
-from appstore.models import Purchase, User  # noqa: E402
-from appstore.security.principal import Principal  # noqa: E402
-from appstore.services import apps, users  # noqa: E402
 
 PRICE = 3
 APPS_EACH = 10

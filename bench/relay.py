@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import tempfile
 import threading
 import time
@@ -20,16 +19,12 @@ from pathlib import Path
 import pika
 from sqlalchemy import text
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "services" / "appstore"))
-
-from tests.services import postgres_server, throwaway_database  # noqa: E402
-
-from appstore import outbox  # noqa: E402
-from appstore.migrations import upgrade  # noqa: E402
-from appstore.relay.publisher import AmqpPublisher  # noqa: E402
-from appstore.relay.relay import Relay  # noqa: E402
-from sqlstore import Database  # noqa: E402
+from appstore import outbox
+from appstore.migrations import upgrade
+from appstore.relay.publisher import AmqpPublisher
+from appstore.relay.relay import Relay
+from sqlstore import Database
+from sqlstore.testing import postgres_server, throwaway_database
 
 BROKER = "amqp://guest:guest@127.0.0.1:5672/"
 # Declared like appstore.events but of its own, so a dashboard on this broker sees nothing.

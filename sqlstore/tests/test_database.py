@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from contextlib import suppress
 
-import psycopg2
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from sqlstore import Database, normalize_database_url
-
-ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+from sqlstore.testing import postgres_server, throwaway_database
 
 
 @pytest.fixture(scope="module")
 def postgres_url():
-    try:
-        admin = psycopg2.connect(ADMIN_URL, connect_timeout=3)
-    except psycopg2.OperationalError as error:
-        pytest.fail(
-            f"PostgreSQL is not reachable at {ADMIN_URL} ({error}): start it, or set "
-            "TEST_DATABASE_URL to a server where the tests may create databases"
-        )
-    admin.autocommit = True
-    name = f"sqlstore_test_{uuid.uuid4().hex[:10]}"
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    with postgres_server() as admin_url, throwaway_database(admin_url, "sqlstore_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

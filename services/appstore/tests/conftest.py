@@ -15,8 +15,7 @@ from appstore.migrations import upgrade
 from appstore.models import Base, OutboxProgress
 from appstore.security.principal import Principal
 from appstore.services import users
-
-from .services import postgres_server, throwaway_database
+from sqlstore.testing import postgres_server, throwaway_database
 
 PASSWORD = "correct horse battery"
 

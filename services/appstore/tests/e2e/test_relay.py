@@ -2,7 +2,7 @@
 nothing from rolled-back writes, nothing lost to broker outages, crashes or a second relay;
 plus ``appstore events replay`` and the event log API.
 
-Needs PostgreSQL (see ``tests/services.py``) and RabbitMQ at ``TEST_BROKER_URL`` (default
+Needs PostgreSQL (see ``sqlstore.testing``) and RabbitMQ at ``TEST_BROKER_URL`` (default
 ``amqp://guest:guest@127.0.0.1:5672/``). Each test binds its queue and starts its relays
 itself, after the previous test emptied the tables, and stops them before it ends.
 """

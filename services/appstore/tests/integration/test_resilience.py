@@ -15,8 +15,7 @@ from sqlalchemy.engine import make_url
 from appstore.relay.publisher import MemoryPublisher
 from appstore.relay.relay import Relay
 from appstore.services import users
-
-from ..services import throwaway_database
+from sqlstore.testing import throwaway_database
 
 
 def _terminate_sessions(components) -> int:

@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg2
 import pytest
 from sqlalchemy import select, update
-from sqlalchemy.engine import make_url
 
 from appstore_events import Envelope, new_envelope
 from dashboard.migrations import upgrade
@@ -36,46 +31,20 @@ from dashboard.models import (
     Total,
 )
 from sqlstore import Database
-
-DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-START_HINT = (
-    "start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start), "
-    "or set TEST_DATABASE_URL to a server where the tests may create databases"
-)
+from sqlstore.testing import postgres_server, throwaway_database
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url() -> str:
+def postgres_admin_url() -> Iterator[str]:
     """The URL of a PostgreSQL server where the tests may create databases."""
-    admin_url = os.environ.get("TEST_DATABASE_URL", DEFAULT_ADMIN_URL)
-    try:
-        psycopg2.connect(admin_url, connect_timeout=3).close()
-    except psycopg2.OperationalError as error:
-        pytest.fail(f"PostgreSQL is not reachable at {admin_url} ({error}): {START_HINT}")
-    return admin_url
-
-
-@contextmanager
-def throwaway_database(admin_url: str) -> Iterator[str]:
-    """Create an empty database; yield its SQLAlchemy URL; drop it afterwards."""
-    name = f"dashboard_test_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(admin_url)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-        url = make_url(admin_url).set(drivername="postgresql+psycopg2", database=name)
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with postgres_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def postgres_url(postgres_admin_url) -> Iterator[str]:
     """A migrated PostgreSQL database of its own for this test run, dropped at the end."""
-    with throwaway_database(postgres_admin_url) as url:
+    with throwaway_database(postgres_admin_url, "dashboard_test") as url:
         upgrade(url)
         yield url
 
@@ -83,7 +52,7 @@ def postgres_url(postgres_admin_url) -> Iterator[str]:
 @pytest.fixture
 def empty_postgres_url(postgres_admin_url) -> Iterator[str]:
     """A PostgreSQL database with no tables at all, for migration tests."""
-    with throwaway_database(postgres_admin_url) as url:
+    with throwaway_database(postgres_admin_url, "dashboard_test") as url:
         yield url
 
 

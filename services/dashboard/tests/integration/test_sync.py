@@ -36,8 +36,7 @@ from dashboard.fold import fold
 from dashboard.models import AppStats, Total
 from dashboard.reconcile import reconcile
 from dashboard.sync import sync
-
-from .conftest import throwaway_database
+from sqlstore.testing import throwaway_database
 
 PASSWORD = "service password"
 
@@ -95,7 +94,7 @@ def _ground_truth(parts) -> dict[str, int]:
 def appstore(postgres_admin_url, tmp_path_factory):
     """A served Appstore with a scripted history, its log numbered as the relay would."""
     data_dir = tmp_path_factory.mktemp("appstore")
-    with throwaway_database(postgres_admin_url) as url:
+    with throwaway_database(postgres_admin_url, "appstore_for_sync") as url:
         upgrade_appstore(url)
         settings = AppstoreSettings(
             database_url=url, data_dir=data_dir, password_profile="cheapest"

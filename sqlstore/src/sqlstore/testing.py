@@ -1,6 +1,9 @@
-"""Where the test suite finds PostgreSQL: TEST_DATABASE_URL, else a container, else a clear failure.
+"""Throwaway PostgreSQL databases for test suites and benchmarks.
 
-Every test run gets a database of its own, created here and dropped at the end.
+The server comes from TEST_DATABASE_URL (default: the local one, as a role that may create
+databases); where it does not answer and a Docker engine runs, from a testcontainers
+PostgreSQL; where neither, :class:`PostgresUnavailable` says what to start. Nothing is
+skipped silently.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg2
-import pytest
 from sqlalchemy.engine import make_url
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -21,6 +23,10 @@ START_HINT = (
     "start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start), "
     "or set TEST_DATABASE_URL to a server where the tests may create databases"
 )
+
+
+class PostgresUnavailable(RuntimeError):
+    """No PostgreSQL server to test against, and no way to start one."""
 
 
 def _reachable(url: str) -> bool:
@@ -39,7 +45,11 @@ def _docker_engine() -> bool:
 
 @contextmanager
 def postgres_server() -> Iterator[str]:
-    """Yield an admin URL of a PostgreSQL server the tests may create databases on."""
+    """Yield the admin URL of a PostgreSQL server where databases may be created.
+
+    Raises:
+        PostgresUnavailable: neither TEST_DATABASE_URL answers nor a Docker engine runs.
+    """
     url = os.environ.get("TEST_DATABASE_URL", DEFAULT_ADMIN_URL)
     if _reachable(url):
         yield url
@@ -50,11 +60,13 @@ def postgres_server() -> Iterator[str]:
         with PostgresContainer("postgres:16-alpine", driver=None) as container:
             yield container.get_connection_url()
         return
-    pytest.fail(f"PostgreSQL is not reachable at {url} and there is no Docker engine: {START_HINT}")
+    raise PostgresUnavailable(
+        f"PostgreSQL is not reachable at {url} and there is no Docker engine: {START_HINT}"
+    )
 
 
 @contextmanager
-def throwaway_database(admin_url: str, prefix: str) -> Iterator[str]:
+def throwaway_database(admin_url: str, prefix: str = "test") -> Iterator[str]:
     """Create an empty database; yield its SQLAlchemy URL; drop it afterwards."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = psycopg2.connect(admin_url)
