@@ -10,8 +10,11 @@ import time
 from pathlib import Path
 
 import psycopg2
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from appstore import outbox
+from appstore.relay import leader
 from appstore.relay.publisher import MemoryPublisher
 from appstore.relay.relay import Relay
 from appstore.services import users
@@ -92,3 +95,41 @@ def _wait_for(condition, seconds: float = 15.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
+
+
+def test_a_relay_that_stops_leading_frees_the_lock_for_the_next(components, monkeypatch):
+    # One statement fails inside the leader's session (not a lost connection): leadership
+    # ends there, and its session must end with it rather than go back to the pool.
+    failed = threading.Event()
+    real = outbox.published_through
+
+    def failing_once(connection):
+        if not failed.is_set():
+            failed.set()
+            connection.execute(text("SELECT * FROM no_such_table"))
+        return real(connection)
+
+    monkeypatch.setattr(outbox, "published_through", failing_once)
+    relay = Relay(components.db.engine, MemoryPublisher(), components.settings.data_dir)
+    stop = threading.Event()
+    runner = threading.Thread(target=relay.run, args=(stop.is_set,), daemon=True)
+    runner.start()
+    _wait_for(lambda: failed.is_set() and _lock_held(components))  # leading again
+
+    stop.set()
+    runner.join(timeout=10)
+
+    assert not _lock_held(components)
+
+
+def _lock_held(components) -> bool:
+    with components.db.engine.connect() as connection:
+        taken = connection.scalar(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": leader.ADVISORY_LOCK_KEY}
+        )
+        if taken:
+            connection.execute(
+                text("SELECT pg_advisory_unlock(:key)"), {"key": leader.ADVISORY_LOCK_KEY}
+            )
+        connection.commit()
+    return not taken

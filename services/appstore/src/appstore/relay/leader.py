@@ -32,9 +32,9 @@ def acquire(
             if connection.scalar(
                 text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
             ):
-                return lambda: connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY}
-                )
+                # Giving up ends the session: a pooled connection would keep the session,
+                # and the lock with it, alive for whoever checks it out next.
+                return connection.invalidate
             time.sleep(poll)
         return None
     data_dir.mkdir(parents=True, exist_ok=True)

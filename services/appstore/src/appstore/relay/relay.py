@@ -88,10 +88,7 @@ class Relay:
                     if not self.publish_once(connection, should_stop):
                         self._wait_for_commit(connection)
             finally:
-                # On a broken connection the server has already dropped the lock, and a
-                # statement there would raise over the error that broke it.
-                if not connection.invalidated:
-                    release()
+                release()
 
     def publish_once(self, connection: Connection, should_stop: Callable[[], bool]) -> int:
         """Number new events and publish one batch; return how many were published."""
