@@ -180,20 +180,20 @@ def worker(processes: int, threads: int) -> None:
     settings = _settings()
     _rabbitmq_url(settings)
     _require_tables(settings.database_url)
-    # Read before prometheus_client is imported anywhere: its multiprocess mode is chosen
-    # at import time, from PROMETHEUS_MULTIPROC_DIR.
+    # Set before prometheus_client is imported anywhere (importing dashboard.worker does
+    # it): its multiprocess mode, which sums all worker processes, is chosen at import time.
+    metrics_dir = tempfile.mkdtemp(prefix="dashboard-worker-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     from dashboard.worker.metrics import PORT_VARIABLE, metrics_port
 
     try:
         port = metrics_port()
     except ValueError as exc:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
         raise click.ClickException(str(exc)) from exc
     arguments = ["dashboard.worker.app", "--processes", str(processes)]
     arguments += ["--threads", str(threads)]
-    metrics_dir = None
     if port:
-        metrics_dir = tempfile.mkdtemp(prefix="dashboard-worker-metrics-")
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
         os.environ[PORT_VARIABLE] = str(port)
         arguments += ["--fork-function", "dashboard.worker.metrics:serve_metrics"]
 
@@ -203,8 +203,7 @@ def worker(processes: int, threads: int) -> None:
     try:
         code = dramatiq_main(make_argument_parser().parse_args(arguments))
     finally:
-        if metrics_dir is not None:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     sys.exit(code or 0)
 
 

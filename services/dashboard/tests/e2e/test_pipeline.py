@@ -1,0 +1,123 @@
+"""End-to-end acceptance of the event pipeline, every part real and in its own process.
+
+Appstore (HTTP API, PostgreSQL) -> outbox -> ``appstore relay`` -> RabbitMQ ``appstore.events``
+-> ``dashboard.events`` -> ``dashboard worker`` -> the Dashboard's PostgreSQL, checked against
+ground truth read from the Appstore's database and with ``dashboard reconcile``.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from dashboard.worker.topology import QUEUE
+
+STEP_SECONDS = 60
+
+
+def wait_for(stack, condition, what: str, timeout: float = STEP_SECONDS) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            stack.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def test_a_concurrent_workload_converges_to_ground_truth(stack, workload):
+    store = workload.set_up("w")
+    attempts = workload.plan(store)
+    assert len(attempts) == 300
+
+    outcome = workload.purchase(store, attempts, threads=8)
+    workload.edit(store)
+
+    truth = stack.truth()
+    assert set(outcome.statuses) == {201, 402, 409}, outcome.statuses
+    assert outcome.statuses[409] == 20, outcome.statuses  # each repeated pair, once
+    assert outcome.statuses[402] >= 30, outcome.statuses  # poor buyers: one purchase at most
+    assert outcome.statuses[201] == truth["purchases"], (outcome.statuses, truth)
+    assert outcome.spent == truth["credits_spent"], (outcome.spent, truth)
+    assert truth["users"] == 2 + 4 + 40
+    assert (truth["apps_created"], truth["apps_verified"]) == (20, 16)
+
+    stack.wait_converged()
+
+    assert stack.totals() == truth
+    assert stack.processed() == stack.outbox_size()
+
+
+def test_replaying_the_whole_log_twice_changes_nothing(stack, workload):
+    store = workload.set_up("r", developers=2, rich=10, poor=4)
+    workload.purchase(store, workload.plan(store, per_rich=6, per_poor=3, repeats=5))
+    stack.wait_converged()
+    before = stack.projections()
+    logged = stack.outbox_size()
+
+    for _ in range(2):
+        replayed = stack.must(stack.appstore("events", "replay"), "appstore events replay")
+        assert f"replayed {logged} events" in replayed.stdout, replayed.stdout
+    stack.wait_quiet()
+
+    after = stack.projections()
+    changed = [table for table in before if before[table] != after[table]]
+    assert not changed, f"the replays changed {changed}\n\n{stack.report()}"
+    stack.assert_reconciled()
+
+    # One more write, published after every replayed copy was on the queue: once it is
+    # folded, the worker has been handed all of them, and they still changed nothing.
+    workload.api.register("after_the_replays")
+    stack.wait_converged()
+    stack.wait_quiet()
+    final = stack.projections()
+    for table in ("app_stats", "developer_stats", "buyers"):
+        assert final[table] == before[table], f"{table} changed\n\n{stack.report()}"
+    expected = {**dict(before["totals"]), "users": dict(before["totals"])["users"] + 1}
+    assert dict(final["totals"]) == expected == stack.truth()
+    assert len(final["processed_events"]) == logged + 1 == stack.outbox_size()
+
+
+def test_a_purged_queue_is_healed_by_sync(stack, workload):
+    store = workload.set_up("a", developers=2, rich=8, poor=2)
+    workload.purchase(store, workload.plan(store, per_rich=4, per_poor=2, repeats=4))
+    stack.wait_converged()
+    stack.stop_worker()
+    before = stack.outbox_size()
+
+    more = workload.set_up("b", developers=1, rich=6, poor=2, seed=5)
+    workload.purchase(more, workload.plan(more, per_rich=3, per_poor=2, repeats=3, seed=6))
+    workload.edit(more)
+    missing = stack.outbox_size() - before
+    wait_for(
+        stack,
+        lambda: stack.rabbit.depth(QUEUE) >= missing,
+        f"the {missing} new events to reach {QUEUE}",
+    )
+    stack.rabbit.purge([QUEUE])
+    assert stack.rabbit.depth(QUEUE) == 0
+
+    drifting = stack.dashboard("reconcile")
+    assert drifting.returncode == 1, f"reconcile saw no drift before sync:\n{stack.report()}"
+    synced = stack.must(stack.dashboard("sync"), "dashboard sync")
+    assert f"{missing} folded" in synced.stdout, synced.stdout
+
+    stack.assert_reconciled()
+    assert stack.totals() == stack.truth()
+    assert stack.apps() == stack.app_truth()
+
+
+def test_a_worker_killed_mid_stream_loses_nothing_after_restart(stack, workload):
+    store = workload.set_up("k")
+    attempts = workload.plan(store)
+    with ThreadPoolExecutor(1) as background:
+        outcome = workload.new_outcome()
+        running = background.submit(workload.purchase, store, attempts, 8, outcome)
+        wait_for(stack, lambda: outcome.attempts >= 60 or running.done(), "purchases to flow")
+        stack.kill_worker()
+        answered_at_kill = outcome.attempts
+        stack.start_worker(processes=2)
+        running.result(timeout=STEP_SECONDS)
+
+    assert answered_at_kill < len(attempts), "the purchases ended before the worker was killed"
+    stack.wait_converged()
+    assert stack.totals() == stack.truth()
+    assert stack.processed() == stack.outbox_size()
