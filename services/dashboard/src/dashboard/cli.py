@@ -171,6 +171,8 @@ def worker(processes: int, threads: int) -> None:
     Runs Dramatiq's worker on ``dashboard.worker.app``. The database must have been
     migrated (``dashboard db upgrade``); this checks before starting. Metrics are served
     on DASHBOARD_WORKER_METRICS_PORT (default 9103, 0 = off), summed over all processes.
+    With a service account configured, one more process syncs from the Appstore's event
+    log at start-up and every DASHBOARD_SYNC_INTERVAL_SECONDS (default 60, 0 = off).
     """
     import os
     import shutil
@@ -184,10 +186,11 @@ def worker(processes: int, threads: int) -> None:
     # it): its multiprocess mode, which sums all worker processes, is chosen at import time.
     metrics_dir = tempfile.mkdtemp(prefix="dashboard-worker-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    from dashboard.worker.healing import sync_interval
     from dashboard.worker.metrics import PORT_VARIABLE, metrics_port
 
     try:
-        port = metrics_port()
+        port, healing = metrics_port(), sync_interval() > 0
     except ValueError as exc:
         shutil.rmtree(metrics_dir, ignore_errors=True)
         raise click.ClickException(str(exc)) from exc
@@ -196,6 +199,8 @@ def worker(processes: int, threads: int) -> None:
     if port:
         os.environ[PORT_VARIABLE] = str(port)
         arguments += ["--fork-function", "dashboard.worker.metrics:serve_metrics"]
+    if healing:
+        arguments += ["--fork-function", "dashboard.worker.healing:heal_gaps"]
 
     from dramatiq.cli import main as dramatiq_main
     from dramatiq.cli import make_argument_parser

@@ -300,13 +300,13 @@ class Stack:
                 self.fail("appstore relay did not start leading in 30 s")
             time.sleep(0.05)
 
-    def start_worker(self, processes: int = 1, threads: int = 16) -> Service:
-        """Start ``dashboard worker`` (its metrics off)."""
+    def start_worker(self, processes: int = 1, threads: int = 16, **env: str) -> Service:
+        """Start ``dashboard worker`` (its metrics off), with ``env`` added to its settings."""
         assert self.worker is None or not self.worker.alive, "a worker is running already"
         command = [str(DASHBOARD), "worker", "--processes", str(processes)]
         command += ["--threads", str(threads)]
         name = f"dashboard-worker-{next(self._worker_runs) + 1}"
-        self.worker = self._service(name, command, self.dashboard_env)
+        self.worker = self._service(name, command, {**self.dashboard_env, **env})
         return self.worker
 
     def stop_worker(self) -> None:

@@ -105,6 +105,30 @@ def test_a_purged_queue_is_healed_by_sync(stack, workload):
     assert stack.apps() == stack.app_truth()
 
 
+def test_a_restarted_worker_heals_a_purged_queue_by_itself(stack, workload):
+    store = workload.set_up("a", developers=1, rich=4, poor=1)
+    workload.purchase(store, workload.plan(store, per_rich=3, per_poor=1, repeats=2))
+    stack.wait_converged()
+    stack.stop_worker()
+    before = stack.outbox_size()
+    more = workload.set_up("b", developers=1, rich=4, poor=1, seed=5)
+    workload.purchase(more, workload.plan(more, per_rich=3, per_poor=1, repeats=2, seed=6))
+    missing = stack.outbox_size() - before
+    wait_for(
+        stack,
+        lambda: stack.rabbit.depth(QUEUE) >= missing,
+        f"the {missing} new events to reach {QUEUE}",
+    )
+    stack.rabbit.purge([QUEUE])
+    assert stack.dashboard("reconcile").returncode == 1
+
+    # No `dashboard sync` here: the worker's own healing process syncs at start-up.
+    stack.start_worker(DASHBOARD_SYNC_INTERVAL_SECONDS="30")
+
+    stack.wait_converged()
+    stack.assert_reconciled()
+
+
 def test_a_worker_killed_mid_stream_loses_nothing_after_restart(stack, workload):
     store = workload.set_up("k")
     attempts = workload.plan(store)
