@@ -24,31 +24,23 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pika
 import pytest
 import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from appstore_events import EXCHANGE
 from dashboard.migrations import upgrade as upgrade_dashboard
-from dashboard.worker.topology import DEAD_LETTER_QUEUE, DELAY_QUEUE, QUEUE
+from dashboard.worker.topology import QUEUE
 from sqlstore.testing import postgres_server, throwaway_database
 
 BROKER_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
 APPSTORE = Path(sys.executable).with_name("appstore")
 DASHBOARD = Path(sys.executable).with_name("dashboard")
 PASSWORD = "e2e-password"
-# As infra/rabbitmq/definitions.json and the worker's Dramatiq broker declare them.
-QUEUE_ARGUMENTS = {
-    QUEUE: {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": DEAD_LETTER_QUEUE},
-    DELAY_QUEUE: {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": DEAD_LETTER_QUEUE},
-    DEAD_LETTER_QUEUE: {"x-message-ttl": 604800000},
-}
 #: Upper bound on any wait for the dashboard to catch up.
 CONVERGE_SECONDS = 90
 COMMAND_SECONDS = 120
@@ -87,51 +79,6 @@ def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
 
 
 # --- RabbitMQ -------------------------------------------------------------------------------
-
-
-class Rabbit:
-    """A connection to the test broker with the dashboard's queues declared and bound."""
-
-    def __init__(self) -> None:
-        self._connect()
-
-    def _connect(self) -> None:
-        try:
-            self.connection = pika.BlockingConnection(pika.URLParameters(BROKER_URL))
-        except pika.exceptions.AMQPConnectionError as error:
-            pytest.fail(
-                f"RabbitMQ is not reachable at {BROKER_URL}: {error!r}; start it "
-                "(rabbitmq-server -detached) or set TEST_BROKER_URL",
-                pytrace=False,
-            )
-        self.channel = self.connection.channel()
-        self.channel.exchange_declare(EXCHANGE, "topic", durable=True)
-        for name, arguments in QUEUE_ARGUMENTS.items():
-            self.channel.queue_declare(name, durable=True, arguments=arguments)
-        self.channel.queue_bind(QUEUE, EXCHANGE, routing_key="#")
-
-    def _retrying(self, action: Callable[[], object]) -> object:
-        # The broker is shared: a connection may be closed under us now and then.
-        for _attempt in range(5):
-            try:
-                return action()
-            except (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError):
-                time.sleep(0.2)
-                self._connect()
-        return action()
-
-    def purge(self, names=tuple(QUEUE_ARGUMENTS)) -> None:
-        for name in names:
-            self._retrying(lambda name=name: self.channel.queue_purge(name))
-
-    def depth(self, name: str = QUEUE) -> int:
-        return self._retrying(
-            lambda: self.channel.queue_declare(name, passive=True).method.message_count
-        )
-
-    def close(self) -> None:
-        if self.connection.is_open:
-            self.connection.close()
 
 
 # --- processes ------------------------------------------------------------------------------
@@ -200,7 +147,7 @@ class Stack:
     """The Appstore, its relay, RabbitMQ, the Dashboard's worker and their databases."""
 
     tmp: Path
-    rabbit: Rabbit
+    rabbit: object  # the Rabbit of tests/conftest.py
     appstore_db_url: str
     dashboard_db_url: str
     appstore_url: str = ""
@@ -440,15 +387,6 @@ class Stack:
 def postgres_admin_url() -> Iterator[str]:
     with postgres_server() as url:
         yield url
-
-
-@pytest.fixture
-def rabbit() -> Iterator[Rabbit]:
-    connection = Rabbit()
-    connection.purge()
-    yield connection
-    connection.purge()
-    connection.close()
 
 
 @pytest.fixture

@@ -17,101 +17,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pika
 import pytest
 from sqlalchemy import select
 
-from appstore_events import EXCHANGE, Envelope, encode, new_envelope, routing_key_for
+from appstore_events import Envelope, new_envelope
 from dashboard.migrations import upgrade
 from dashboard.models import AppStats, DeadLetter, Total
-from dashboard.worker.topology import DEAD_LETTER_QUEUE, DELAY_QUEUE, QUEUE
+from dashboard.worker.topology import QUEUE
 from sqlstore import Database
 
 BROKER_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
 DASHBOARD = str(Path(sys.executable).parent / "dashboard")
-# As infra/rabbitmq/definitions.json and Dramatiq declare them.
-QUEUE_ARGUMENTS = {
-    QUEUE: {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": DEAD_LETTER_QUEUE},
-    DELAY_QUEUE: {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": DEAD_LETTER_QUEUE},
-    DEAD_LETTER_QUEUE: {"x-message-ttl": 604800000},
-}
-
-
-class Rabbit:
-    """A connection to the test broker with the dashboard's topology declared."""
-
-    def __init__(self) -> None:
-        self._connect()
-
-    def _connect(self) -> None:
-        try:
-            self.connection = pika.BlockingConnection(pika.URLParameters(BROKER_URL))
-        except pika.exceptions.AMQPConnectionError as error:
-            pytest.fail(f"RabbitMQ is not reachable at {BROKER_URL}: {error!r}")
-        self.channel = self.connection.channel()
-        self.channel.confirm_delivery()
-        self.channel.exchange_declare(EXCHANGE, "topic", durable=True)
-        for name, arguments in QUEUE_ARGUMENTS.items():
-            self.channel.queue_declare(name, durable=True, arguments=arguments)
-        self.channel.queue_bind(QUEUE, EXCHANGE, routing_key="#")
-
-    def purge(self) -> None:
-        for name in QUEUE_ARGUMENTS:
-            self._retrying(lambda name=name: self.channel.queue_purge(name))
-
-    def _retrying(self, action: Callable[[], object]) -> object:
-        # The broker is shared: other suites close every connection on it now and then.
-        # Repeating a publish is harmless here; delivery is at-least-once anyway.
-        for _attempt in range(5):
-            try:
-                return action()
-            except (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError):
-                time.sleep(0.2)
-                self._connect()
-        return action()
-
-    def publish(self, body: bytes, routing_key: str, message_id: str | None = None) -> None:
-        self._retrying(lambda: self._publish(body, routing_key, message_id))
-
-    def _publish(self, body: bytes, routing_key: str, message_id: str | None) -> None:
-        self.channel.basic_publish(
-            EXCHANGE,
-            routing_key,
-            body,
-            pika.BasicProperties(
-                content_type="application/json", delivery_mode=2, message_id=message_id
-            ),
-        )
-
-    def publish_events(self, envelopes: list[Envelope]) -> None:
-        for envelope in envelopes:
-            self.publish(encode(envelope), routing_key_for(envelope.event_type), envelope.event_id)
-
-    def depth(self, name: str) -> int:
-        return self._retrying(
-            lambda: self.channel.queue_declare(name, passive=True).method.message_count
-        )
-
-    def get_all(self, name: str) -> list[bytes]:
-        bodies = []
-        while True:
-            method, _properties, body = self.channel.basic_get(name, auto_ack=True)
-            if method is None:
-                return bodies
-            bodies.append(body)
-
-    def close(self) -> None:
-        if self.connection.is_open:
-            self.connection.close()
-
-
-@pytest.fixture
-def rabbit() -> Iterator[Rabbit]:
-    connection = Rabbit()
-    connection.purge()
-    yield connection
-    connection.purge()
-    connection.close()
 
 
 @pytest.fixture
@@ -179,7 +95,7 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def wait_drained(rabbit: Rabbit, timeout: float = 60, quiet: float = 1.5) -> None:
+def wait_drained(rabbit, timeout: float = 60, quiet: float = 1.5) -> None:
     """Wait until ``dashboard.events`` has had no ready message for ``quiet`` seconds,
     so that what the worker had prefetched has been processed too."""
     deadline = time.monotonic() + timeout

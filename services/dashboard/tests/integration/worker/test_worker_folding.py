@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from dashboard.models import ProcessedEvent
 from dashboard.worker.topology import DEAD_LETTER_QUEUE, DELAY_QUEUE, QUEUE
 
-from .conftest import Rabbit, make_workload, read_apps, read_totals, wait_drained, wait_until
+from .conftest import make_workload, read_apps, read_totals, wait_drained, wait_until
 
 
 def folded_count(database) -> int:
@@ -45,7 +45,7 @@ def test_a_worker_killed_mid_stream_and_restarted_loses_and_repeats_nothing(
     worker = workers.start(processes=1, threads=16)
 
     def publish() -> None:
-        own = Rabbit()  # pika connections are not shared between threads
+        own = type(rabbit)()  # pika connections are not shared between threads
         try:
             own.publish_events(workload.envelopes)
         finally:
