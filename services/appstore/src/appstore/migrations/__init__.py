@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic.config import Config
-
 from sqlstore import migrations
 
 HERE = Path(__file__).parent
-
-
-def alembic_config(database_url: str) -> Config:
-    return migrations.alembic_config(HERE, database_url)
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
