@@ -48,7 +48,11 @@ class ProcessedEvent(Base):
 class FoldProgress(Base):
     """How far the log is folded: every sequence up to ``contiguous_through`` is in
     ``processed_events``; ``last_sequence`` is the highest folded, ``last_event_at`` the
-    latest ``occurred_at``. A gap lies between the two sequences when they differ."""
+    latest ``occurred_at``. A gap lies between the two sequences when they differ.
+
+    ``generation`` goes up by one with every committed fold (and with a rebuild's swap): a
+    cached answer keyed by it is never staler than the last folded batch, whichever
+    process folded it."""
 
     __tablename__ = "fold_progress"
 
@@ -56,6 +60,7 @@ class FoldProgress(Base):
     contiguous_through: Mapped[int] = mapped_column(BigInteger)
     last_sequence: Mapped[int] = mapped_column(BigInteger)
     last_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    generation: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class Total(Base):

@@ -39,6 +39,7 @@ def advance(executor: Executor, folded: Sequence[Envelope]) -> None:
             contiguous_through=contiguous_through(executor, progress.contiguous_through),
             last_sequence=max([progress.last_sequence, *sequences]),
             last_event_at=latest,
+            generation=table.c.generation + 1,
         )
     )
 
