@@ -2,14 +2,14 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := -e events -e sqlstore -e 'services/appstore[test]' -e 'services/dashboard[test]'
+PACKAGES := -e events -e sqlstore -e 'servicekit[test]' -e 'services/appstore[test]' -e 'services/dashboard[test]'
 STAMP := $(VENV)/.installed
 
 .PHONY: venv test lint format run bench clean
 
 venv: $(STAMP)
 
-$(STAMP): events/pyproject.toml sqlstore/pyproject.toml services/appstore/pyproject.toml services/dashboard/pyproject.toml
+$(STAMP): events/pyproject.toml sqlstore/pyproject.toml servicekit/pyproject.toml services/appstore/pyproject.toml services/dashboard/pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

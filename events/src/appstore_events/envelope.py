@@ -33,8 +33,14 @@ class Envelope:
         return dataclasses.replace(self, sequence=sequence)
 
 
-def new_envelope(event_type: str, data: dict[str, Any], *, source: str = SOURCE) -> Envelope:
-    """Build the envelope of a new event: fresh uuid4 id, occurred now, no sequence yet.
+def new_envelope(
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    source: str = SOURCE,
+    occurred_at: datetime | None = None,
+) -> Envelope:
+    """Build the envelope of a new event: fresh uuid4 id, no sequence yet.
 
     Parameters
     ----------
@@ -44,6 +50,8 @@ def new_envelope(event_type: str, data: dict[str, Any], *, source: str = SOURCE)
         The payload, with timestamps as aware datetimes or ISO-8601 strings.
     source:
         The producing service.
+    occurred_at:
+        When it happened, an aware datetime; now when omitted.
 
     Returns
     -------
@@ -65,6 +73,6 @@ def new_envelope(event_type: str, data: dict[str, Any], *, source: str = SOURCE)
         event_version=spec.version,
         sequence=None,
         source=source,
-        occurred_at=datetime.now(UTC),
+        occurred_at=(occurred_at or datetime.now(UTC)).astimezone(UTC),
         data=spec.load(data, event_id=event_id),
     )

@@ -8,11 +8,11 @@ from flask import Flask, current_app, jsonify
 from flask_smorest import Api
 from sqlalchemy.exc import OperationalError
 
-from appstore import metrics
 from appstore.api import apps, auth, events, health, purchases, reports, users
 from appstore.bootstrap import Components, bootstrap
 from appstore.config import Settings
 from appstore.errors import AppstoreError
+from servicekit import http_metrics, requests
 
 API_DESCRIPTION = """Users, credit, apps and purchases. Money is whole credits.
 
@@ -59,7 +59,8 @@ def create_app(settings: Settings | None = None, components: Components | None =
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
-    metrics.init_app(app)
+    requests.init_app(app)
+    http_metrics.init_app(app, "appstore")
     app.register_error_handler(AppstoreError, _error_response)
     app.register_error_handler(OperationalError, _database_unavailable)
     return app

@@ -47,12 +47,22 @@ def db_upgrade(revision: str) -> None:
 @click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64))
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the HTTP API with gunicorn."""
-    from appstore.bootstrap import bootstrap
-    from appstore.server import serve as run
+    from servicekit.server import serve as run
 
+    from appstore.bootstrap import bootstrap
+    from servicekit import logs
+
+    logs.configure("appstore-api")
     # Made once here so that workers starting together do not each generate a key.
     bootstrap().db.dispose()
-    run(host, port, workers, threads)
+    run(
+        "appstore.app:create_app",
+        service="appstore-api",
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+    )
 
 
 @main.group()
@@ -119,8 +129,9 @@ def relay(batch_size: int, metrics_port: int, metrics_host: str) -> None:
     from appstore.bootstrap import bootstrap
     from appstore.relay.publisher import make_publisher
     from appstore.relay.relay import Relay
+    from servicekit import logs
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.configure("appstore-relay")
     parts = bootstrap()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

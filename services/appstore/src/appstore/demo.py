@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from appstore.bootstrap import Components
-from appstore.errors import Conflict, InsufficientCredit
-from appstore.models import User
+from appstore.errors import InsufficientCredit
+from appstore.models import User, clock_at, utcnow
 from appstore.security.principal import Principal
 from appstore.services import apps, purchases, users
 
@@ -45,42 +48,103 @@ def demo_accounts_exist(parts: Components) -> bool:
         return session.scalar(select(User.id).where(User.username == "admin")) is not None
 
 
-def seed(parts: Components, password: str, *, developers=8, buyers=32, seed_value=7) -> dict:
-    """Create ``admin``, ``manager`` and ``service`` accounts plus a small, lively store.
+def seed(
+    parts: Components,
+    password: str,
+    *,
+    developers: int = 12,
+    apps_each: int = 4,
+    buyers: int = 80,
+    days: int = 30,
+    seed_value: int = 7,
+) -> dict:
+    """Create ``admin``, ``manager`` and ``service`` accounts plus a lively store whose
+    history spreads over the last ``days`` days.
 
-    Returns counts of what was made.
+    Every row and event is made by the service code, in time order, each stamped with its
+    moment in the past (:func:`appstore.models.clock_at`), so the event log reads like
+    a month of real use: developers and apps first, buyers arriving over the weeks, a few
+    thousand purchases, some refused for want of credit.
+
+    Returns:
+        Counts of what was made.
     """
     rng = random.Random(seed_value)
     db, hasher = parts.db, parts.passwords
-    admin = users.register(db, hasher, "admin", "admin@demo.local", password, "admin")
-    users.register(db, hasher, "manager", "manager@demo.local", password, "management")
-    users.register(db, hasher, "service", "service@demo.local", password, "service")
+    now = utcnow()
+    start = now - timedelta(days=days)
+    with clock_at(start):
+        admin = users.register(db, hasher, "admin", "admin@demo.local", password, "admin")
+        users.register(db, hasher, "manager", "manager@demo.local", password, "management")
+        users.register(db, hasher, "service", "service@demo.local", password, "service")
     as_admin = Principal(admin.id, admin.username, "admin")
+    made = Counter()
+    published: list[tuple[int, datetime]] = []  # (app id, verified at), for buyers
+    prices = (0, 5, 10, 15, 25, 40)
 
-    published = []
     for d in range(developers):
-        dev = users.register(db, hasher, f"dev{d}", f"dev{d}@demo.local", password)
+        joined = start + timedelta(hours=rng.uniform(0, 24 * days * 0.2))
+        with clock_at(joined):
+            dev = users.register(db, hasher, f"dev{d}", f"dev{d}@demo.local", password)
         as_dev = Principal(dev.id, dev.username, "user")
-        for name in APP_NAMES[d * 3 : d * 3 + 3]:
+        for a in range(apps_each):
+            name = APP_NAMES[(d * apps_each + a) % len(APP_NAMES)]
+            if d * apps_each + a >= len(APP_NAMES):
+                name = f"{name} {1 + (d * apps_each + a) // len(APP_NAMES)}"
+            created = joined + timedelta(hours=rng.uniform(1, 24 * days * 0.6))
             fields = {
                 "title": name,
                 "description": f"{name}: a demo app by {dev.username}.",
-                "price": rng.choice((0, 5, 10, 15, 25, 40)),
+                "price": rng.choice(prices),
                 "access_link": f"https://apps.demo.local/{name.lower().replace(' ', '-')}",
             }
-            app = apps.create_app(db, as_dev, fields)
-            apps.verify_app(db, as_admin, app.id)
-            published.append(app.id)
+            with clock_at(created):
+                app = apps.create_app(db, as_dev, fields)
+            verified = created + timedelta(minutes=rng.uniform(5, 600))
+            with clock_at(verified):
+                apps.verify_app(db, as_admin, app.id)
+            published.append((app.id, verified))
+            made["apps"] += 1
 
-    bought = 0
+    # Buyers and their purchases, replayed in time order so that credit runs out when
+    # it would have.
+    actions: list[tuple[datetime, int, Callable[[], None]]] = []
     for b in range(buyers):
-        buyer = users.register(db, hasher, f"buyer{b}", f"buyer{b}@demo.local", password)
-        users.grant_credit(db, as_admin, buyer.id, rng.randint(50, 200), "welcome credit")
+        joined = start + timedelta(hours=rng.uniform(0, 24 * days * 0.9))
+        with clock_at(joined):
+            buyer = users.register(db, hasher, f"buyer{b}", f"buyer{b}@demo.local", password)
         as_buyer = Principal(buyer.id, buyer.username, "user")
-        for app_id in rng.sample(published, k=rng.randint(2, 10)):
-            try:
-                purchases.purchase(db, as_buyer, app_id)
-                bought += 1
-            except (InsufficientCredit, Conflict):
-                break
-    return {"developers": developers, "apps": len(published), "buyers": buyers, "purchases": bought}
+        welcome = joined + timedelta(minutes=rng.uniform(1, 30))
+        actions.append((welcome, 0, _grant(db, as_admin, buyer.id, rng.randint(250, 700))))
+        if rng.random() < 0.5:
+            later = welcome + (now - welcome) * rng.random()
+            actions.append((later, 0, _grant(db, as_admin, buyer.id, rng.randint(50, 300))))
+        for app_id, verified in rng.sample(published, k=rng.randint(28, 46)):
+            first = max(welcome, verified)
+            moment = first + (now - first) * rng.random()
+            actions.append((moment, 1, _buy(db, as_buyer, app_id, made)))
+    for moment, _order, action in sorted(actions, key=lambda item: item[:2]):
+        with clock_at(moment):
+            action()
+    return {
+        "developers": developers,
+        "apps": made["apps"],
+        "buyers": buyers,
+        "purchases": made["purchases"],
+        "refused for want of credit": made["refused"],
+    }
+
+
+def _grant(db, admin: Principal, user_id: int, amount: int) -> Callable[[], None]:
+    return lambda: users.grant_credit(db, admin, user_id, amount, "demo credit")
+
+
+def _buy(db, buyer: Principal, app_id: int, made: Counter) -> Callable[[], None]:
+    def buy() -> None:
+        try:
+            purchases.purchase(db, buyer, app_id)
+            made["purchases"] += 1
+        except InsufficientCredit:
+            made["refused"] += 1
+
+    return buy

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -26,8 +29,23 @@ from sqlstore import naming_convention
 ROLES = ("user", "admin", "management", "service")
 
 
+# Set only by clock_at: the demo data is made through the service code at past moments.
+_clock: ContextVar[datetime | None] = ContextVar("appstore_clock", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC: the time every row and event of the Appstore is stamped with."""
+    return _clock.get() or datetime.now(UTC)
+
+
+@contextlib.contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """Stamp what is written inside the block, in this thread, with ``moment``."""
+    token = _clock.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _clock.reset(token)
 
 
 class Base(DeclarativeBase):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from appstore.models import OutboxEvent, OutboxProgress
+from appstore.models import OutboxEvent, OutboxProgress, utcnow
 from appstore_events import encode_dict, new_envelope, routing_key_for
 
 RELAY = "relay"
@@ -32,7 +32,7 @@ def record(executor: Session | Connection, event_type: str, data: dict) -> str:
     Raises:
         appstore_events.InvalidPayload: ``data`` does not satisfy the event's schema.
     """
-    envelope = new_envelope(event_type, data)
+    envelope = new_envelope(event_type, data, occurred_at=utcnow())
     stored = encode_dict(envelope)
     del stored["sequence"]  # given later; see LoggedEvent.wire
     executor.execute(

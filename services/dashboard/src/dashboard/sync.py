@@ -45,7 +45,7 @@ def sync(
     are counted by error and skipped: the worker dead-letters the same events when they come
     through the queue, where they can be inspected and replayed.
     """
-    result = SyncResult(last_sequence=_contiguous(db))
+    result = SyncResult(last_sequence=contiguous_position(db))
     while True:
         page = client.events(after=result.last_sequence, limit=page_size)
         if not page:
@@ -68,7 +68,8 @@ def sync(
             return result
 
 
-def _contiguous(db: Database) -> int:
+def contiguous_position(db: Database) -> int:
+    """The highest sequence up to which every event is folded."""
     with db.reading() as session:
         return session.scalar(
             select(FoldProgress.contiguous_through).where(FoldProgress.name == EVENTS_PROGRESS)

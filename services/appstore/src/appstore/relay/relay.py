@@ -24,6 +24,7 @@ from appstore import outbox
 from appstore.models import OutboxEvent, utcnow
 from appstore.relay import leader, metrics
 from appstore.relay.publisher import OutgoingMessage, PublishError
+from servicekit import logs
 
 log = logging.getLogger("appstore.relay")
 NOTIFY_CHANNEL = "appstore_outbox"
@@ -100,10 +101,13 @@ class Relay:
         events = outbox.read(connection, position, self.batch_size)
         connection.commit()
         if events:
-            if not self._publish(events, should_stop):
-                return 0
-            outbox.mark_published(connection, events)
-            connection.commit()
+            # Lines logged while this batch is out name its sequences.
+            with logs.bound(sequence=events[0].sequence, last_sequence=events[-1].sequence):
+                if not self._publish(events, should_stop):
+                    return 0
+                outbox.mark_published(connection, events)
+                connection.commit()
+                log.debug("published %d events", len(events))
             for routing_key, count in Tally(e.routing_key for e in events).items():
                 metrics.PUBLISHED.labels(routing_key).inc(count)
         self._update_gauges(connection)

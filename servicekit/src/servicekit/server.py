@@ -1,0 +1,77 @@
+"""Serving a Flask application factory under gunicorn, with JSON logs and shared metrics."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from servicekit.logs import logging_config
+
+
+def _child_exit(_server, worker) -> None:
+    # Drop a dead worker's live gauges from the shared metrics directory.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def _load(factory: str) -> Callable[[], Any]:
+    module, _, name = factory.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+class FactoryServer(BaseApplication):
+    """Calls the factory in each worker: nothing with threads or connections is built in
+    the master and inherited across the fork."""
+
+    def __init__(self, factory: str, options: dict[str, Any]) -> None:
+        self.factory = factory
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for name, value in self.options.items():
+            self.cfg.set(name, value)
+        self.cfg.set("child_exit", _child_exit)
+
+    def load(self):
+        return _load(self.factory)()
+
+
+def serve(
+    factory: str,
+    *,
+    service: str,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    **options: Any,
+) -> None:
+    """Run ``factory`` (``"package.module:function"``) under gunicorn until interrupted.
+
+    Parameters:
+        factory: where the application factory is; called once per worker process.
+        service: the name in every log line.
+        threads: more than 1 selects gthread workers (needed by long-lived responses such
+            as Server-Sent Events, which hold a thread rather than a process).
+        options: further gunicorn settings.
+    """
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=f"{service}-metrics-")
+    settings = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread" if threads > 1 else "sync",
+        "accesslog": None,
+        "keepalive": 5,
+        "graceful_timeout": 10,
+        "logconfig_dict": logging_config(service),
+    }
+    FactoryServer(factory, {**settings, **options}).run()
