@@ -47,10 +47,9 @@ def db_upgrade(revision: str) -> None:
 @click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64))
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the HTTP API with gunicorn."""
-    from servicekit.server import serve as run
-
     from appstore.bootstrap import bootstrap
     from servicekit import logs
+    from servicekit.server import serve as run
 
     logs.configure("appstore-api")
     # Made once here so that workers starting together do not each generate a key.

@@ -23,6 +23,11 @@ from appstore_events import encode_dict, new_envelope, routing_key_for
 RELAY = "relay"
 
 
+# Built once: a statement with values bound per call would be built and keyed anew on
+# every write, which costs more than executing it.
+_RECORD = insert(OutboxEvent)
+
+
 def record(executor: Session | Connection, event_type: str, data: dict) -> str:
     """Add an event to the caller's transaction; it commits or rolls back with the write.
 
@@ -36,13 +41,14 @@ def record(executor: Session | Connection, event_type: str, data: dict) -> str:
     stored = encode_dict(envelope)
     del stored["sequence"]  # given later; see LoggedEvent.wire
     executor.execute(
-        insert(OutboxEvent).values(
-            event_id=envelope.event_id,
-            event_type=envelope.event_type,
-            routing_key=routing_key_for(envelope.event_type),
-            occurred_at=envelope.occurred_at,
-            envelope=json.dumps(stored, separators=(",", ":")),
-        )
+        _RECORD,
+        {
+            "event_id": envelope.event_id,
+            "event_type": envelope.event_type,
+            "routing_key": routing_key_for(envelope.event_type),
+            "occurred_at": envelope.occurred_at,
+            "envelope": json.dumps(stored, separators=(",", ":")),
+        },
     )
     return envelope.event_id
 

@@ -19,6 +19,7 @@ from appstore_events import EventError, decode
 from dashboard.appstore_client import AppstoreClient
 from dashboard.fold import fold
 from dashboard.models import EVENTS_PROGRESS, FoldProgress
+from servicekit import logs
 from sqlstore import Database
 
 log = logging.getLogger("dashboard.sync")
@@ -56,7 +57,8 @@ def sync(
                 envelopes.append(decode(raw))
             except EventError as error:
                 result.unreadable[type(error).__name__] += 1
-                log.warning("skipping unreadable event %s: %s", raw.get("sequence"), error)
+                with logs.bound(event_id=raw.get("event_id"), sequence=raw.get("sequence")):
+                    log.warning("skipping unreadable event %s: %s", raw.get("sequence"), error)
         with db.transaction() as session:
             folded = fold(session, envelopes)
         result.read += len(page)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 
 import jwt
@@ -9,6 +10,8 @@ import jwt
 from appstore.errors import Unauthorized
 from appstore.security.keys import SigningKey
 from appstore.security.principal import Principal
+
+VERIFIED_TOKENS_KEPT = 8192
 
 
 class TokenService:
@@ -19,6 +22,10 @@ class TokenService:
         self.issuer = issuer
         self.ttl_seconds = ttl_seconds
         self._public_key = key.private_key.public_key()
+        # An RSA signature check costs more than the rest of a typical request's Python.
+        # Clients send the same token many times, so a verified token is remembered with
+        # its expiry; a failed check raises and is not remembered.
+        self._verified = functools.lru_cache(maxsize=VERIFIED_TOKENS_KEPT)(self._decode)
 
     def issue(self, user_id: int, username: str, role: str) -> str:
         now = int(time.time())
@@ -39,6 +46,12 @@ class TokenService:
             Unauthorized: the token is malformed, signed by another key or algorithm,
                 expired, or lacks a claim.
         """
+        principal, expires = self._verified(token)
+        if expires <= time.time():
+            raise Unauthorized("Invalid token: Signature has expired")
+        return principal
+
+    def _decode(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -47,7 +60,10 @@ class TokenService:
                 issuer=self.issuer,
                 options={"require": ["sub", "role", "exp", "iat", "iss"]},
             )
-            return Principal(int(claims["sub"]), str(claims.get("username", "")), claims["role"])
+            principal = Principal(
+                int(claims["sub"]), str(claims.get("username", "")), claims["role"]
+            )
+            return principal, float(claims["exp"])
         except (jwt.PyJWTError, ValueError, TypeError) as error:
             raise Unauthorized(f"Invalid token: {error}") from error
 

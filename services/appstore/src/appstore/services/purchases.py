@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
@@ -155,9 +156,7 @@ def _purchase(session: Session, buyer: Principal, app_id: int, key: str | None) 
 def _insert(connection: Connection, model, on_unique, **values) -> int | None:
     """Insert one row; a unique-key clash raises ``on_unique``, a missing buyer 401."""
     try:
-        return connection.execute(
-            insert(model).values(**values).returning(*model.__table__.primary_key.columns)
-        ).scalar()
+        return connection.execute(_inserting(model), values).scalar()
     except IntegrityError as error:
         text = str(error.orig).lower()
         if "foreign key" in text:
@@ -165,6 +164,12 @@ def _insert(connection: Connection, model, on_unique, **values) -> int | None:
         if "unique" in text or "duplicate key" in text:
             raise on_unique from error
         raise
+
+
+@functools.cache
+def _inserting(model):
+    # One statement per table, built once (see appstore.outbox for why).
+    return insert(model).returning(*model.__table__.primary_key.columns)
 
 
 def _replay(session: Session, buyer: Principal, app_id: int, key: str) -> Purchase:

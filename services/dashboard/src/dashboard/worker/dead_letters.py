@@ -27,6 +27,7 @@ from appstore_events import (
 from dashboard.fold import UnfoldableEvent
 from dashboard.fold.upserts import dialect_insert
 from dashboard.models import DeadLetter
+from servicekit import logs
 from sqlstore import Database, Executor
 
 logger = logging.getLogger(__name__)
@@ -166,13 +167,18 @@ class DeadLetters(Middleware):
         letter = letter_for(message.message_id, argument, exception)
         if self._counter is not None:
             self._counter.labels(letter.reason).inc()
-        logger.warning(
-            "dead-lettering message %s (%s): %s", letter.message_id, letter.reason, letter.error
-        )
-        try:
-            with self._database().transaction() as session:
-                keep(session, letter)
-        except Exception:
-            logger.exception("could not keep dead letter %s in the database", letter.message_id)
-            if self._store_failures is not None:
-                self._store_failures.inc()
+        sequence = argument.get("sequence") if isinstance(argument, dict) else None
+        with logs.bound(event_id=letter.message_id, sequence=sequence):
+            logger.warning(
+                "dead-lettering message %s (%s): %s",
+                letter.message_id,
+                letter.reason,
+                letter.error,
+            )
+            try:
+                with self._database().transaction() as session:
+                    keep(session, letter)
+            except Exception:
+                logger.exception("could not keep dead letter %s in the database", letter.message_id)
+                if self._store_failures is not None:
+                    self._store_failures.inc()
