@@ -82,7 +82,6 @@ def users_create(username: str, password: str, role: str, email: str | None, cre
     from appstore.api.schemas.users import RegisterSchema
     from appstore.bootstrap import bootstrap
     from appstore.errors import AppstoreError
-    from appstore.security.principal import Principal
     from appstore.services import users as accounts
 
     try:
@@ -93,10 +92,9 @@ def users_create(username: str, password: str, role: str, email: str | None, cre
         raise click.UsageError(json.dumps(error.messages)) from error
     parts = bootstrap()
     try:
-        user = accounts.register(parts.db, parts.passwords, role=role, **body)
-        if credit:
-            system = Principal(user.id, user.username, "admin")
-            user = accounts.grant_credit(parts.db, system, user.id, credit, "initial credit")
+        user = accounts.register(
+            parts.db, parts.passwords, role=role, initial_credit=credit, **body
+        )
     except AppstoreError as error:
         click.echo(f"error: {error.message}", err=True)
         sys.exit(1)

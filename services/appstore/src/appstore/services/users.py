@@ -16,9 +16,16 @@ BAD_CREDENTIALS = "Invalid username or password."
 
 
 def register(
-    db: Database, passwords: Passwords, username: str, email: str, password: str, role="user"
+    db: Database,
+    passwords: Passwords,
+    username: str,
+    email: str,
+    password: str,
+    role="user",
+    initial_credit: int = 0,
 ) -> User:
-    """Create a user with no credit.
+    """Create a user, with no credit or, in the same transaction, ``initial_credit``
+    granted by the new account itself (how operators start an account from the CLI).
 
     Raises:
         Conflict: the username is taken (compared case-insensitively).
@@ -43,6 +50,9 @@ def register(
                     "registered_at": user.created_at,
                 },
             )
+            if initial_credit:
+                _grant(session, user.id, user.id, initial_credit, "initial credit")
+                session.refresh(user)
             return user
     except IntegrityError as error:  # lost a race with a concurrent registration
         raise Conflict(f"Username {username!r} is already taken.") from error
@@ -87,28 +97,32 @@ def grant_credit(
 ) -> User:
     """Add ``amount`` credits to a user's balance and record the grant in the ledger."""
     with db.transaction() as session:
-        credit = session.scalar(
-            update(User)
-            .where(User.id == user_id)
-            .values(credit=User.credit + amount)
-            .returning(User.credit)
-        )
-        if credit is None:
-            raise NotFound(f"User {user_id} does not exist.")
-        grant = CreditGrant(user_id=user_id, amount=amount, granted_by=admin.user_id, note=note)
-        session.add(grant)
-        session.flush()
-        outbox.record(
-            session,
-            "CreditGranted",
-            {
-                "user_id": user_id,
-                "amount": amount,
-                "granted_by": admin.user_id,
-                "granted_at": grant.created_at,
-            },
-        )
+        _grant(session, admin.user_id, user_id, amount, note)
         return session.get(User, user_id, populate_existing=True)
+
+
+def _grant(session, granted_by: int, user_id: int, amount: int, note: str | None) -> None:
+    credit = session.scalar(
+        update(User)
+        .where(User.id == user_id)
+        .values(credit=User.credit + amount)
+        .returning(User.credit)
+    )
+    if credit is None:
+        raise NotFound(f"User {user_id} does not exist.")
+    grant = CreditGrant(user_id=user_id, amount=amount, granted_by=granted_by, note=note)
+    session.add(grant)
+    session.flush()
+    outbox.record(
+        session,
+        "CreditGranted",
+        {
+            "user_id": user_id,
+            "amount": amount,
+            "granted_by": granted_by,
+            "granted_at": grant.created_at,
+        },
+    )
 
 
 def set_role(db: Database, user_id: int, role: str) -> User:
