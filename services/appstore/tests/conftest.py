@@ -15,6 +15,7 @@ from appstore.migrations import upgrade
 from appstore.models import Base, OutboxProgress
 from appstore.security.principal import Principal
 from appstore.services import users
+from servicekit.testing import ServiceUnavailable, rabbitmq_url
 from sqlstore.testing import postgres_server, throwaway_database
 
 PASSWORD = "correct horse battery"
@@ -24,6 +25,15 @@ PASSWORD = "correct horse battery"
 def postgres_admin_url():
     with postgres_server() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def broker_url() -> str:
+    """RabbitMQ from TEST_BROKER_URL, else a container, else a failure saying what to start."""
+    try:
+        return rabbitmq_url()
+    except ServiceUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture(scope="session")

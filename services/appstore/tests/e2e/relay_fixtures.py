@@ -29,7 +29,6 @@ from appstore_events import EXCHANGE
 
 from .tcp_proxy import TcpProxy
 
-DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/"
 APPSTORE = Path(sys.executable).with_name("appstore")
 STOP_GRACE_SECONDS = 10
 
@@ -54,27 +53,6 @@ def appstore_env(components: Components, broker_url: str | None = None) -> dict[
     if broker_url is not None:
         env["BROKER_URL"] = broker_url
     return env
-
-
-@pytest.fixture(scope="session", name="broker_url")
-def broker_url_fixture() -> str:
-    url = os.environ.get("TEST_BROKER_URL", DEFAULT_BROKER_URL)
-    parameters = pika.URLParameters(url)
-    parameters.connection_attempts = 1
-    parameters.socket_timeout = 3
-    try:
-        pika.BlockingConnection(parameters).close()
-        problem = None
-    except Exception as error:
-        problem = repr(error)
-    if problem is not None:  # failed outside the except block: no chained traceback
-        pytest.fail(
-            f"RabbitMQ is not reachable at {url} ({problem}): start it with "
-            "`rabbitmq-server -detached` (guest/guest on 127.0.0.1:5672), or set "
-            "TEST_BROKER_URL to a broker these tests may use",
-            pytrace=False,
-        )
-    return url
 
 
 class EventConsumer:

@@ -28,7 +28,6 @@ from .relay_fixtures import (  # noqa: F401  (the fixtures are used by name)
     Received,
     appstore_env,
     broker_proxy_fixture,
-    broker_url_fixture,
     consumer_fixture,
     start_relay_fixture,
 )

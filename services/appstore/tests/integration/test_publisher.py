@@ -1,6 +1,6 @@
 """The relay's publisher against a real RabbitMQ: order, properties, confirms, reconnects.
 
-Needs RabbitMQ at ``TEST_BROKER_URL`` (default ``amqp://guest:guest@127.0.0.1:5672//``) and
+Needs RabbitMQ (``broker_url`` in conftest.py) and
 ``rabbitmqctl`` on the PATH. Each test publishes to its own throwaway exchange, with the same
 settings as ``appstore.events``, so that nothing else on a shared broker sees the test
 traffic and nothing else's traffic reaches the test queues.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import shutil
 import subprocess
 import time
@@ -28,7 +27,6 @@ from appstore.relay.publisher import (
 )
 from appstore_events import CONTENT_TYPE, EXCHANGE
 
-BROKER_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 ROUTING_KEYS = ["app.purchased", "user.registered", "credit.granted", "app.created"]
 
 
@@ -52,22 +50,6 @@ def rabbitmqctl(*args: str) -> str:
     )
     assert done.returncode == 0, f"rabbitmqctl {' '.join(args)} failed: {done.stderr}"
     return done.stdout
-
-
-@pytest.fixture(scope="session")
-def broker_url() -> str:
-    problem = None
-    try:
-        with Connection(BROKER_URL, connect_timeout=3) as connection:
-            connection.ensure_connection(max_retries=0, timeout=3)
-    except Exception as exc:
-        problem = exc
-    if problem is not None:
-        pytest.fail(
-            f"RabbitMQ is not reachable at {BROKER_URL} ({problem!r}). Start it with "
-            "`rabbitmq-server -detached`, or point TEST_BROKER_URL at a running broker."
-        )
-    return BROKER_URL
 
 
 @pytest.fixture
