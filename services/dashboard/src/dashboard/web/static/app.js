@@ -1,0 +1,274 @@
+// The management page: sign-in, then the figures for the chosen range and zone, refreshed
+// whenever the stream says new events were folded.
+
+import { signIn, stats } from "./api.js";
+import { chartsAvailable } from "./charts.js";
+import { fillZones, loadChoice, saveChoice, showChoice, wireControls } from "./choice.js";
+import { downloadCsv, showCsvLinks } from "./download.js";
+import * as figures from "./figures.js";
+import { openStream, setLive } from "./live.js";
+import { claims, clearToken, loadToken, remainingMs, saveToken } from "./session.js";
+import { computeView, PRESETS } from "./time.js";
+
+const ALLOWED_ROLES = ["management", "admin"];
+// A burst of folds sends a burst of summaries; one refetch covers them all.
+const REFRESH_DELAY_MS = 1000;
+const STREAM_RETRY_MS = 5000;
+const EXPIRED = "Your session has expired. Sign in again.";
+const NO_CHARTS =
+  "Charts are unavailable: the charting library did not load (run `npm ci` in " +
+  "services/dashboard). The tables show the same figures.";
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  token: null,
+  claims: null,
+  choice: null,
+  view: null, // what the figures on screen are for: {from, to, tz, bucket, fromMs, toMs}
+  charts: {},
+  stream: null,
+  allTime: null,
+  shownSequence: null, // the last event folded into the figures on screen
+  timers: {},
+  loadTicket: 0,
+  loads: 0,
+};
+
+// --- which panel shows -----------------------------------------------------------------------
+
+function showOnly(id) {
+  for (const panel of ["sign-in", "forbidden", "dashboard"]) $(panel).hidden = panel !== id;
+  $("account").hidden = id === "sign-in";
+}
+
+function showSignIn(reason = "") {
+  stop();
+  clearToken();
+  $("sign-in-reason").textContent = reason;
+  $("sign-in-reason").hidden = !reason;
+  $("sign-in-error").hidden = true;
+  showOnly("sign-in");
+  $("username").focus();
+}
+
+function showForbidden(error) {
+  stop();
+  const who = state.claims?.username ?? "This account";
+  const role = state.claims?.role ? ` (role ${state.claims.role})` : "";
+  $("forbidden-message").textContent =
+    `${who}${role} is not allowed to see the management dashboard: it is open to the ` +
+    `${ALLOWED_ROLES.join(" and ")} roles only. ${error?.message ?? ""}`.trim();
+  showOnly("forbidden");
+}
+
+function notice(message) {
+  $("notice").textContent = message;
+  $("notice").hidden = !message;
+}
+
+/** The answer to a refused request: sign in again (401), not allowed (403); else false. */
+function refused(error) {
+  if (error?.status === 401) showSignIn(EXPIRED);
+  else if (error?.status === 403) showForbidden(error);
+  else return false;
+  return true;
+}
+
+// --- signing in and out ----------------------------------------------------------------------
+
+async function onSignIn(event) {
+  event.preventDefault();
+  const username = $("username").value.trim();
+  const password = $("password").value;
+  const error = $("sign-in-error");
+  error.hidden = true;
+  if (!username || !password) {
+    error.textContent = "Enter your username and password.";
+    error.hidden = false;
+    return;
+  }
+  $("sign-in-button").disabled = true;
+  try {
+    const answer = await signIn(username, password);
+    $("password").value = "";
+    saveToken(answer.access_token);
+    enter(answer.access_token);
+  } catch (failure) {
+    error.textContent =
+      failure.status === 401
+        ? "Wrong username or password."
+        : `Could not sign in: ${failure.message}`;
+    error.hidden = false;
+  } finally {
+    $("sign-in-button").disabled = false;
+  }
+}
+
+function enter(token) {
+  state.token = token;
+  state.claims = claims(token);
+  const name = state.claims?.username ?? "signed in";
+  $("account-name").textContent = state.claims?.role ? `${name} (${state.claims.role})` : name;
+  const left = remainingMs(state.claims);
+  if (Number.isFinite(left)) {
+    // setTimeout takes at most 2^31 - 1 ms; a longer session is checked by the API anyway.
+    const delay = Math.max(0, Math.min(left, 2 ** 31 - 1));
+    state.timers.expiry = setTimeout(() => showSignIn(EXPIRED), delay);
+  }
+  state.shownSequence = null;
+  state.allTime = null;
+  showOnly("dashboard");
+  load();
+}
+
+/** Forget the session's work in progress: stream, timers, answers still on their way. */
+function stop() {
+  state.loadTicket += 1;
+  state.stream?.close();
+  state.stream = null;
+  for (const timer of Object.values(state.timers)) clearTimeout(timer);
+  state.timers = {};
+  setLive("off");
+  state.token = null;
+}
+
+// --- loading the figures ---------------------------------------------------------------------
+
+function choose(changes) {
+  Object.assign(state.choice, changes);
+  saveChoice(state.choice);
+  showChoice(state.choice);
+  load();
+}
+
+async function load() {
+  if (!state.token) return;
+  const ticket = ++state.loadTicket;
+  let view;
+  try {
+    view = computeView(state.choice, Date.now());
+  } catch (error) {
+    notice(error.message);
+    return;
+  }
+  const dashboard = $("dashboard");
+  dashboard.dataset.state = "loading";
+  const { token, choice } = state;
+  const answers = await Promise.allSettled([
+    stats.allTime(token),
+    stats.summary(token, view),
+    ...figures.SERIES.map(({ metric }) => stats.timeseries(token, view, metric)),
+    stats.topApps(token, view, choice.topAppsBy),
+    stats.topDevelopers(token, view, choice.topDevelopersBy),
+  ]);
+  if (ticket !== state.loadTicket) return; // a newer load (or a sign-out) took over
+  const failures = answers.filter((a) => a.status === "rejected").map((a) => a.reason);
+  if (refused(failures.find((f) => f.status === 401) ?? failures.find((f) => f.status === 403))) {
+    return;
+  }
+  const [allTime, summary, ...rest] = answers.map((a) => a.value);
+  const series = rest.slice(0, figures.SERIES.length);
+  const [apps, developers] = rest.slice(figures.SERIES.length);
+  state.view = view;
+  figures.showView(view, PRESETS[choice.preset]);
+  showCsvLinks(view);
+  if (allTime) showAllTime(allTime);
+  if (summary) {
+    figures.showWindow(summary);
+    state.shownSequence = summary.last_sequence ?? null;
+  }
+  figures.SERIES.forEach((one, i) => {
+    if (series[i]) figures.showTimeseries(state.charts[one.metric], one, series[i], view);
+  });
+  if (apps) figures.showTopApps(state.charts.topApps, apps, choice.topAppsBy);
+  if (developers) {
+    figures.showTopDevelopers(state.charts.topDevelopers, developers, choice.topDevelopersBy);
+  }
+  const problems = failures.length
+    ? [`Some figures could not be loaded: ${failures.map((f) => f.message).join(" ")}`]
+    : [];
+  if (!chartsAvailable()) problems.push(NO_CHARTS);
+  notice(problems.join(" "));
+  state.loads += 1;
+  const { from, to, tz, bucket } = view;
+  // What the tests (and anyone debugging) read to know which figures are on screen.
+  Object.assign(dashboard.dataset, {
+    state: "ready",
+    loads: String(state.loads),
+    from,
+    to,
+    tz,
+    bucket,
+  });
+  if (!state.stream) listen();
+}
+
+/** The all-time figures and freshness, unless the stream already told newer ones. */
+function showAllTime(summary) {
+  if ((state.allTime?.last_sequence ?? -1) > (summary.last_sequence ?? 0)) return;
+  state.allTime = summary;
+  if (state.view) figures.showAllTime(summary, state.view.tz);
+}
+
+// --- live ------------------------------------------------------------------------------------
+
+function listen() {
+  state.stream = openStream(state.token, {
+    onSummary(summary) {
+      showAllTime(summary);
+      if (summary.last_sequence !== state.shownSequence) refreshSoon();
+    },
+    onExpired: () => showSignIn(EXPIRED),
+    onClosed() {
+      // Refused (401 once the token expired, or a server error): a load finds out which
+      // and shows it, and opens the stream again when all is well.
+      state.stream = null;
+      clearTimeout(state.timers.retry);
+      state.timers.retry = setTimeout(load, STREAM_RETRY_MS);
+    },
+  });
+}
+
+function refreshSoon() {
+  if (state.timers.refresh) return;
+  state.timers.refresh = setTimeout(() => {
+    delete state.timers.refresh;
+    load();
+  }, REFRESH_DELAY_MS);
+}
+
+async function onCsvClick(event) {
+  event.preventDefault();
+  const { view, token } = state;
+  if (!view || !token) return;
+  try {
+    await downloadCsv(token, view, event.currentTarget.dataset.metric);
+  } catch (error) {
+    if (!refused(error)) notice(`The CSV could not be downloaded: ${error.message}`);
+  }
+}
+
+// --- start -----------------------------------------------------------------------------------
+
+function signOut() {
+  showSignIn();
+  state.claims = null;
+}
+
+function start() {
+  state.choice = loadChoice();
+  fillZones(state.choice);
+  showChoice(state.choice);
+  wireControls(state.choice, choose);
+  state.charts = figures.makeCharts();
+  for (const link of document.querySelectorAll("a.csv")) link.addEventListener("click", onCsvClick);
+  $("sign-in-form").addEventListener("submit", onSignIn);
+  $("sign-out").addEventListener("click", signOut);
+  $("forbidden-sign-out").addEventListener("click", signOut);
+  const token = loadToken();
+  if (token && remainingMs(claims(token)) > 0) enter(token);
+  else showSignIn();
+}
+
+start();

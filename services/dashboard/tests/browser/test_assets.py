@@ -1,0 +1,53 @@
+"""What the server sends for the page: its security headers, its scripts, Chart.js."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+
+from dashboard.app import create_app
+from dashboard.bootstrap import bootstrap
+from dashboard.config import Settings
+
+
+def test_the_page_comes_with_a_strict_content_security_policy(dashboard):
+    answer = requests.get(f"{dashboard.url}/", timeout=10)
+
+    assert answer.status_code == 200
+    policy = answer.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy
+    assert "script-src 'self';" in policy
+    assert "unsafe" not in policy
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    # Nothing inline for the policy to block: every script has a src, no style attributes.
+    scripts = re.findall(r"<script\b[^>]*>", answer.text)
+    assert scripts
+    assert all(" src=" in tag for tag in scripts)
+    assert " style=" not in answer.text
+    assert "<style" not in answer.text
+
+
+def test_the_page_scripts_are_served_as_javascript(dashboard):
+    for path in ("/assets/app.js", "/assets/time.js", "/vendor/chart.umd.js"):
+        answer = requests.get(f"{dashboard.url}{path}", timeout=10)
+        assert answer.status_code == 200, path
+        assert "javascript" in answer.headers["Content-Type"], path
+    chart = requests.get(f"{dashboard.url}/vendor/chart.umd.js", timeout=10).text
+    assert "Chart.js v4" in chart[:200]
+
+
+def test_without_npm_ci_chart_js_answers_503_saying_what_to_run(tmp_path):
+    components = bootstrap(Settings(database_url=f"sqlite:///{tmp_path / 'unused.db'}"))
+    try:
+        app = create_app(components=components)
+        app.config["DASHBOARD_ASSETS_DIR"] = str(tmp_path / "node_modules")
+
+        answer = app.test_client().get("/vendor/chart.umd.js")
+        page = app.test_client().get("/")
+    finally:
+        components.close()
+
+    assert answer.status_code == 503
+    assert "Run `npm ci` in services/dashboard" in answer.get_json()["message"]
+    assert page.status_code == 200  # the page itself works, with tables instead of charts
