@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 
@@ -11,8 +10,8 @@ import pytest
 
 from appstore_events import EXCHANGE, Envelope, encode, routing_key_for
 from dashboard.worker.topology import DEAD_LETTER_QUEUE, DELAY_QUEUE, QUEUE
+from servicekit.testing import ServiceUnavailable, rabbitmq_url
 
-BROKER_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
 # As infra/rabbitmq/definitions.json and the worker's Dramatiq broker declare them.
 QUEUE_ARGUMENTS = {
     QUEUE: {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": DEAD_LETTER_QUEUE},
@@ -24,15 +23,16 @@ QUEUE_ARGUMENTS = {
 class Rabbit:
     """A connection to the test broker with the dashboard's topology declared."""
 
-    def __init__(self) -> None:
+    def __init__(self, url: str) -> None:
+        self.url = url
         self._connect()
 
     def _connect(self) -> None:
         try:
-            self.connection = pika.BlockingConnection(pika.URLParameters(BROKER_URL))
+            self.connection = pika.BlockingConnection(pika.URLParameters(self.url))
         except pika.exceptions.AMQPConnectionError as error:
             pytest.fail(
-                f"RabbitMQ is not reachable at {BROKER_URL}: {error!r}; start it "
+                f"RabbitMQ is not reachable at {self.url}: {error!r}; start it "
                 "(rabbitmq-server -detached) or set TEST_BROKER_URL",
                 pytrace=False,
             )
@@ -93,10 +93,19 @@ class Rabbit:
             self.connection.close()
 
 
+@pytest.fixture(scope="session")
+def broker_url() -> str:
+    """RabbitMQ from TEST_BROKER_URL, else a container, else a failure saying what to start."""
+    try:
+        return rabbitmq_url()
+    except ServiceUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
+
+
 @pytest.fixture
-def rabbit() -> Iterator[Rabbit]:
+def rabbit(broker_url) -> Iterator[Rabbit]:
     """The dashboard's queues, declared, bound and empty before and after the test."""
-    connection = Rabbit()
+    connection = Rabbit(broker_url)
     connection.purge()
     yield connection
     connection.purge()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from pathlib import Path
 
@@ -13,18 +12,11 @@ from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
 DEFINITIONS = Path(__file__).parents[4] / "infra" / "rabbitmq" / "definitions.json"
 QUEUE = "dashboard.events"
-BROKER_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 
 @pytest.fixture
-def channel():
-    try:
-        connection = pika.BlockingConnection(pika.URLParameters(BROKER_URL))
-    except pika.exceptions.AMQPConnectionError as error:
-        pytest.fail(
-            f"RabbitMQ is not reachable at {BROKER_URL} ({error}): start it with "
-            "`rabbitmq-server -detached` or set TEST_BROKER_URL"
-        )
+def channel(broker_url):
+    connection = pika.BlockingConnection(pika.URLParameters(broker_url))
     yield connection.channel()
     connection.close()
 
@@ -40,7 +32,7 @@ def test_the_dashboard_queue_is_bound_to_every_event():
     )
 
 
-def test_dramatiq_accepts_the_queues_as_declared(channel):
+def test_dramatiq_accepts_the_queues_as_declared(channel, broker_url):
     # The same declarations under a fresh name, so a running dashboard is not disturbed.
     name = f"test-{uuid.uuid4().hex[:8]}"
     queues = [q for q in _definitions()["queues"] if q["name"].startswith(QUEUE)]
@@ -53,7 +45,7 @@ def test_dramatiq_accepts_the_queues_as_declared(channel):
                 renamed["name"], durable=renamed["durable"], arguments=renamed["arguments"]
             )
             declared.append(renamed["name"])
-        broker = RabbitmqBroker(url=BROKER_URL, confirm_delivery=True)
+        broker = RabbitmqBroker(url=broker_url, confirm_delivery=True)
         try:
             # Raises PRECONDITION_FAILED if any argument differs from what Dramatiq declares.
             broker.declare_queue(name, ensure=True)

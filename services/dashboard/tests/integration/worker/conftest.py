@@ -26,7 +26,6 @@ from dashboard.models import AppStats, DeadLetter, Total
 from dashboard.worker.topology import QUEUE
 from sqlstore import Database
 
-BROKER_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
 DASHBOARD = str(Path(sys.executable).parent / "dashboard")
 
 
@@ -210,12 +209,12 @@ def read_dead_letters(database: Database) -> list[DeadLetter]:
 
 
 @pytest.fixture
-def worker_env(worker_db_url) -> dict[str, str]:
+def worker_env(worker_db_url, broker_url) -> dict[str, str]:
     """The environment of a ``dashboard`` command aimed at the test database and broker."""
     env = dict(os.environ)
     env.update(
         DASHBOARD_DATABASE_URL=worker_db_url,
-        BROKER_URL=BROKER_URL,
+        BROKER_URL=broker_url,
         DASHBOARD_WORKER_METRICS_PORT="0",
     )
     return env

@@ -45,7 +45,7 @@ def test_a_worker_killed_mid_stream_and_restarted_loses_and_repeats_nothing(
     worker = workers.start(processes=1, threads=16)
 
     def publish() -> None:
-        own = type(rabbit)()  # pika connections are not shared between threads
+        own = type(rabbit)(rabbit.url)  # pika connections are not shared between threads
         try:
             own.publish_events(workload.envelopes)
         finally:
