@@ -3,7 +3,6 @@
 from flask.views import MethodView
 
 from appstore.api.access import components, principal, requires
-from appstore.api.blueprint import Blueprint
 from appstore.api.fields import MAX_ID
 from appstore.api.schemas.apps import (
     AppCreateSchema,
@@ -14,6 +13,7 @@ from appstore.api.schemas.apps import (
 from appstore.api.schemas.purchases import IdempotencyHeaderSchema, PurchaseSchema
 from appstore.security.principal import ADMIN
 from appstore.services import apps, purchases
+from servicekit.api import Blueprint
 
 blp = Blueprint("apps", __name__, url_prefix="/api/v1/apps", description="Apps.")
 APP_ID = f"<int(max={MAX_ID}):app_id>"

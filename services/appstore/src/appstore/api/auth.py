@@ -6,9 +6,9 @@ from flask_smorest import abort
 from marshmallow import ValidationError
 
 from appstore.api.access import components
-from appstore.api.blueprint import Blueprint
 from appstore.api.schemas.users import RegisterSchema, TokenRequestSchema, TokenSchema, UserSchema
 from appstore.services import users
+from servicekit.api import Blueprint
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and tokens.")
 keys = Blueprint("keys", __name__, description="Public keys for checking tokens.")

@@ -3,10 +3,10 @@
 from flask.views import MethodView
 
 from appstore.api.access import components, requires
-from appstore.api.blueprint import Blueprint
 from appstore.api.schemas.events import EnvelopeSchema, EventLogArgsSchema
 from appstore.security.principal import ADMIN, SERVICE
 from appstore.services import events
+from servicekit.api import Blueprint
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1/events", description="The event log.")
 

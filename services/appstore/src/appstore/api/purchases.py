@@ -3,10 +3,10 @@
 from flask.views import MethodView
 
 from appstore.api.access import components, principal, requires
-from appstore.api.blueprint import Blueprint
 from appstore.api.fields import MAX_ID
 from appstore.api.schemas.purchases import PurchaseQueryArgsSchema, PurchaseSchema
 from appstore.services import purchases
+from servicekit.api import Blueprint
 
 blp = Blueprint("purchases", __name__, url_prefix="/api/v1/purchases", description="Purchases.")
 

@@ -3,10 +3,10 @@
 from flask.views import MethodView
 
 from appstore.api.access import components, requires
-from appstore.api.blueprint import Blueprint
 from appstore.api.schemas.reports import AppFiguresSchema, TotalsSchema
 from appstore.security.principal import ADMIN, SERVICE
 from appstore.services import reports
+from servicekit.api import Blueprint
 
 blp = Blueprint(
     "reports",

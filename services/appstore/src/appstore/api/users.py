@@ -3,11 +3,11 @@
 from flask.views import MethodView
 
 from appstore.api.access import components, principal, requires
-from appstore.api.blueprint import Blueprint
 from appstore.api.fields import MAX_ID
 from appstore.api.schemas.users import CreditGrantSchema, RoleChangeSchema, UserSchema
 from appstore.security.principal import ADMIN, MANAGEMENT, SERVICE
 from appstore.services import users
+from servicekit.api import Blueprint
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Accounts.")
 USER_ID = f"<int(max={MAX_ID}):user_id>"
