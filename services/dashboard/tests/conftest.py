@@ -9,15 +9,8 @@ import pika
 import pytest
 
 from appstore_events import EXCHANGE, Envelope, encode, routing_key_for
-from dashboard.worker.topology import DEAD_LETTER_QUEUE, DELAY_QUEUE, QUEUE
+from dashboard.worker.topology import QUEUE_ARGUMENTS, declare
 from servicekit.testing import ServiceUnavailable, rabbitmq_url
-
-# As infra/rabbitmq/definitions.json and the worker's Dramatiq broker declare them.
-QUEUE_ARGUMENTS = {
-    QUEUE: {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": DEAD_LETTER_QUEUE},
-    DELAY_QUEUE: {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": DEAD_LETTER_QUEUE},
-    DEAD_LETTER_QUEUE: {"x-message-ttl": 604800000},
-}
 
 
 class Rabbit:
@@ -38,10 +31,7 @@ class Rabbit:
             )
         self.channel = self.connection.channel()
         self.channel.confirm_delivery()
-        self.channel.exchange_declare(EXCHANGE, "topic", durable=True)
-        for name, arguments in QUEUE_ARGUMENTS.items():
-            self.channel.queue_declare(name, durable=True, arguments=arguments)
-        self.channel.queue_bind(QUEUE, EXCHANGE, routing_key="#")
+        declare(self.channel)
 
     def purge(self, names=tuple(QUEUE_ARGUMENTS)) -> None:
         for name in names:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import pika
 import pytest
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
+from appstore_events import EXCHANGE
+from dashboard.worker.topology import QUEUE, QUEUE_ARGUMENTS, declare
+
 DEFINITIONS = Path(__file__).parents[4] / "infra" / "rabbitmq" / "definitions.json"
-QUEUE = "dashboard.events"
 
 
 @pytest.fixture
@@ -54,3 +57,23 @@ def test_dramatiq_accepts_the_queues_as_declared(channel, broker_url):
     finally:
         for queue_name in declared:
             channel.queue_delete(queue_name)
+
+
+def test_the_worker_declares_what_the_definitions_declare():
+    definitions = _definitions()
+    declared = {q["name"]: q["arguments"] for q in definitions["queues"]}
+    assert declared == QUEUE_ARGUMENTS
+    (exchange,) = (e for e in definitions["exchanges"] if e["name"] == EXCHANGE)
+    assert (exchange["type"], exchange["durable"]) == ("topic", True)
+
+
+def test_a_declared_topology_routes_every_event_to_the_dashboard_queue(channel):
+    declare(channel)
+    channel.queue_purge(QUEUE)
+    channel.basic_publish(EXCHANGE, "app.purchased", b"{}")
+    channel.basic_publish(EXCHANGE, "some.future.event", b"{}")
+    deadline = time.monotonic() + 10
+    while channel.queue_declare(QUEUE, passive=True).method.message_count < 2:
+        assert time.monotonic() < deadline, "the events did not reach the dashboard queue"
+        time.sleep(0.05)
+    channel.queue_purge(QUEUE)
