@@ -1,5 +1,6 @@
 """The event log: what the outbox holds, for consumers that fill gaps or rebuild."""
 
+from flask import Response
 from flask.views import MethodView
 
 from appstore.api.access import components, requires
@@ -18,4 +19,6 @@ class EventLog(MethodView):
     @blp.response(200, EnvelopeSchema(many=True))
     def get(self, args):
         """Envelopes in ``sequence`` order, strictly after ``after``; at most ``limit``."""
-        return events.read_log(components().db, args["after"], args["limit"])
+        # Already JSON: flask-smorest passes a Response through; the schema documents it.
+        body = events.read_log(components().db, args["after"], args["limit"])
+        return Response(body, mimetype="application/json")
