@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
 
-from dashboard.config import ConfigError, Settings, mask_url_password
+from dashboard.config import EMBEDDED_BROKER_URL, ConfigError, Settings, mask_url_password
 
 
 @click.group()
@@ -119,11 +120,59 @@ def reconcile_command() -> None:
     click.echo("no drift: the projections match the Appstore")
 
 
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+@main.command("rebuild")
+@click.option("--page-size", default=1000, show_default=True, type=click.IntRange(1, 1000))
+@click.option(
+    "--batch-size",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="About how many events to fold per transaction into the fresh tables.",
+)
+def rebuild_command(page_size: int, batch_size: int) -> None:
+    """Reset the projections and re-fold the whole log from the Appstore.
+
+    The log is folded into fresh tables while the live ones keep answering (and the worker
+    keeps folding); once caught up, one transaction swaps them in and raises the fold
+    generation. One rebuild at a time per database.
+    """
+    from tqdm import tqdm
+
+    from dashboard.appstore_client import AppstoreError
+    from dashboard.rebuild import SWAPPING, RebuildRunning, rebuild
+    from sqlstore import Database
+
+    settings = _settings()
+    client = _appstore_client(settings)
+    _require_tables(settings.database_url)
+    database = Database(settings.database_url)
+    with tqdm(unit="event", desc="rebuild", disable=None) as bar:
+
+        def progress(result) -> None:
+            bar.update(result.read - bar.n)
+            if result.phase == SWAPPING:
+                bar.set_description("rebuild: swapping in")
+
+        try:
+            result = rebuild(
+                database,
+                client,
+                page_size=page_size,
+                batch_size=batch_size,
+                on_progress=progress,
+            )
+        except (AppstoreError, RebuildRunning, ValueError) as error:
+            raise click.ClickException(str(error)) from error
+        finally:
+            database.dispose()
+            client.close()
+        bar.update(result.read - bar.n)
+    unreadable = sum(result.unreadable.values())
+    click.echo(
+        f"rebuilt from {result.read} events ({result.folded} folded, {unreadable} unreadable, "
+        f"{result.tail} of them during the swap); log read through {result.last_sequence}; "
+        f"fold generation now {result.generation}"
+    )
 
 
 def _rabbitmq_url(settings: Settings) -> str:
@@ -133,6 +182,23 @@ def _rabbitmq_url(settings: Settings) -> str:
             f"not {mask_url_password(settings.broker_url)!r}"
         )
     return settings.broker_url
+
+
+def _declare_topology(broker_url: str) -> None:
+    import pika
+
+    from dashboard.worker.topology import declare
+
+    try:
+        connection = pika.BlockingConnection(pika.URLParameters(broker_url))
+    except pika.exceptions.AMQPError as exc:
+        raise click.ClickException(
+            f"cannot reach RabbitMQ at {mask_url_password(broker_url)}: {exc!r}"
+        ) from exc
+    try:
+        declare(connection.channel())
+    finally:
+        connection.close()
 
 
 def _require_tables(database_url: str) -> None:
@@ -168,6 +234,9 @@ def _require_tables(database_url: str) -> None:
 def worker(processes: int, threads: int) -> None:
     """Consume dashboard.events and fold the events, in batches, exactly once in effect.
 
+    With BROKER_URL unset (the embedded default) there is no RabbitMQ: one process follows
+    the Appstore's event log into Dramatiq's in-process broker instead.
+
     Runs Dramatiq's worker on ``dashboard.worker.app``. The database must have been
     migrated (``dashboard db upgrade``); this checks before starting. Metrics are served
     on DASHBOARD_WORKER_METRICS_PORT (default 9103, 0 = off), summed over all processes.
@@ -180,8 +249,11 @@ def worker(processes: int, threads: int) -> None:
     import tempfile
 
     settings = _settings()
-    _rabbitmq_url(settings)
     _require_tables(settings.database_url)
+    if settings.broker_url == EMBEDDED_BROKER_URL:
+        _embedded_worker(settings, processes, threads)
+        return
+    _declare_topology(_rabbitmq_url(settings))
     # Set before prometheus_client is imported anywhere (importing dashboard.worker does
     # it): its multiprocess mode, which sums all worker processes, is chosen at import time.
     metrics_dir = tempfile.mkdtemp(prefix="dashboard-worker-metrics-")
@@ -194,7 +266,12 @@ def worker(processes: int, threads: int) -> None:
     except ValueError as exc:
         shutil.rmtree(metrics_dir, ignore_errors=True)
         raise click.ClickException(str(exc)) from exc
-    arguments = ["dashboard.worker.app", "--processes", str(processes)]
+    from servicekit import logs
+
+    # Configured here and inherited by every forked process, instead of Dramatiq's text
+    # format: each process writes its own JSON lines to stdout.
+    logs.configure("dashboard-worker")
+    arguments = ["dashboard.worker.app", "--skip-logging", "--processes", str(processes)]
     arguments += ["--threads", str(threads)]
     if port:
         os.environ[PORT_VARIABLE] = str(port)
@@ -210,6 +287,95 @@ def worker(processes: int, threads: int) -> None:
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
     sys.exit(code or 0)
+
+
+def _embedded_worker(settings: Settings, processes: int, threads: int) -> None:
+    """The worker without RabbitMQ: one process, following the Appstore's event log."""
+    from prometheus_client import start_http_server
+
+    from dashboard.worker import embedded
+    from dashboard.worker.metrics import metrics_port, metrics_registry
+    from servicekit import logs
+
+    if not (settings.service_username and settings.service_password):
+        raise click.UsageError(
+            "without RabbitMQ the worker reads the Appstore's event log: set "
+            "DASHBOARD_SERVICE_USERNAME and DASHBOARD_SERVICE_PASSWORD (a service account)"
+        )
+    if processes > 1:
+        raise click.UsageError("--processes needs RabbitMQ (BROKER_URL=amqp://...)")
+    logs.configure("dashboard-worker")
+    try:
+        port = metrics_port()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if port:
+        from sqlstore import Database
+
+        database = Database(settings.database_url, pool_size=1)
+        start_http_server(port, addr="127.0.0.1", registry=metrics_registry(database))
+    click.echo(f"folding the event log of {settings.appstore_url} (in-process broker)")
+    embedded.run(settings, threads, embedded.stop_on_signals())
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--workers",
+    default=lambda: int(os.environ.get("DASHBOARD_WORKERS", 2)),
+    show_default="DASHBOARD_WORKERS or 2",
+    type=click.IntRange(1, 64),
+    help="gunicorn worker processes.",
+)
+@click.option(
+    "--threads",
+    default=lambda: int(os.environ.get("DASHBOARD_THREADS", 32)),
+    show_default="DASHBOARD_THREADS or 32",
+    type=click.IntRange(1, 1000),
+    help="Threads per worker process. Every open event stream (/api/v1/stream) holds one, "
+    "so a worker serves up to THREADS streams and requests at once.",
+)
+def serve_command(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the stats API, its event stream and the page with gunicorn (gthread workers)."""
+    from servicekit import logs
+    from servicekit.server import serve
+
+    settings = _settings()
+    _require_schema(settings.database_url)
+    logs.configure("dashboard-api")
+    serve(
+        "dashboard.app:create_app",
+        service="dashboard-api",
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        # A stream holds its connection for as long as the page is open.
+        worker_connections=max(1000, threads),
+    )
+
+
+def _require_schema(database_url: str) -> None:
+    """Refuse to serve a database that lacks a table the API reads (not migrated to head)."""
+    from sqlalchemy import inspect
+
+    from dashboard.models import Base
+    from sqlstore import Database
+
+    database = Database(database_url, pool_size=1)
+    try:
+        present = set(inspect(database.engine).get_table_names())
+    except Exception as exc:
+        raise click.ClickException(f"cannot reach the dashboard database: {exc}") from exc
+    finally:
+        database.dispose()
+    missing = {table.name for table in Base.metadata.sorted_tables} - present
+    if missing:
+        raise click.ClickException(
+            f"the dashboard database lacks {', '.join(sorted(missing))}: "
+            "run `dashboard db upgrade` first"
+        )
 
 
 @main.group()

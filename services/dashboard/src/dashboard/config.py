@@ -11,6 +11,9 @@ from typing import Any
 EMBEDDED_BROKER_URL = "memory://"
 DEFAULT_APPSTORE_URL = "http://127.0.0.1:8000"
 DEFAULT_JWKS_CACHE_SECONDS = 300
+# Answers are keyed by the fold generation, so the TTL only bounds what stale keys occupy.
+DEFAULT_CACHE_TTL_SECONDS = 60
+DEFAULT_DB_POOL_SIZE = 10
 MASK = "****"
 
 
@@ -43,6 +46,8 @@ class Settings:
     service_username: str | None = None
     service_password: str | None = None
     jwks_cache_seconds: int = DEFAULT_JWKS_CACHE_SECONDS
+    cache_ttl_seconds: int = DEFAULT_CACHE_TTL_SECONDS
+    db_pool_size: int = DEFAULT_DB_POOL_SIZE
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -55,7 +60,9 @@ class Settings:
             Settings with defaults applied where a variable is unset or empty.
 
         Raises:
-            ConfigError: if ``DASHBOARD_JWKS_CACHE_SECONDS`` is not a non-negative integer.
+            ConfigError: if ``DASHBOARD_JWKS_CACHE_SECONDS`` or
+                ``DASHBOARD_CACHE_TTL_SECONDS`` is not a non-negative integer, or
+                ``DASHBOARD_DB_POOL_SIZE`` not a positive one.
         """
 
         def read(name: str) -> str | None:
@@ -74,6 +81,14 @@ class Settings:
                 "DASHBOARD_JWKS_CACHE_SECONDS",
                 read("DASHBOARD_JWKS_CACHE_SECONDS"),
                 DEFAULT_JWKS_CACHE_SECONDS,
+            ),
+            cache_ttl_seconds=_non_negative_int(
+                "DASHBOARD_CACHE_TTL_SECONDS",
+                read("DASHBOARD_CACHE_TTL_SECONDS"),
+                DEFAULT_CACHE_TTL_SECONDS,
+            ),
+            db_pool_size=_positive_int(
+                "DASHBOARD_DB_POOL_SIZE", read("DASHBOARD_DB_POOL_SIZE"), DEFAULT_DB_POOL_SIZE
             ),
         )
 
@@ -120,4 +135,16 @@ def _non_negative_int(name: str, raw: str | None, default: int) -> int:
         raise ConfigError(f"{name} must be an integer number of seconds, got {raw!r}") from None
     if value < 0:
         raise ConfigError(f"{name} must not be negative, got {value}")
+    return value
+
+
+def _positive_int(name: str, raw: str | None, default: int) -> int:
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, got {value}")
     return value

@@ -160,6 +160,32 @@ class SeriesQuarterHour(Base):
     value: Mapped[int] = mapped_column(BigInteger)
 
 
+# Windowed counts of new buyers (first purchase in the window) walk this.
+Index("ix_buyers_first_purchase_at", Buyer.first_purchase_at)
+
+
+#: The spans of ``app_sales`` buckets: UTC hours for the edges of a window, UTC days inside.
+SALES_SPANS = ("hour", "day")
+
+
+class AppSales(Base):
+    """Per app, purchases and revenue in each UTC hour (``span`` "hour") and each UTC day
+    (``span`` "day"), for top-N lists in a window: whole days inside it, hours at its edges,
+    so that 30 days cost about 30 rows per app, not 720. One table, so that a fold adds both
+    spans with one statement. ``bucket_start`` leads the key after the span: window reads take
+    a range of buckets across every app, and the fold writes in key order."""
+
+    __tablename__ = "app_sales"
+
+    span: Mapped[str] = mapped_column(String(4), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    app_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # Carried by every purchase, so top developers in a window need no join.
+    owner_id: Mapped[int] = mapped_column(BigInteger)
+    purchases: Mapped[int] = mapped_column(BigInteger)
+    revenue: Mapped[int] = mapped_column(BigInteger)
+
+
 class DeadLetter(Base):
     """A message the worker gave up on, kept here because RabbitMQ's ``.XQ`` drops dead
     letters after 7 days. One row per ``message_id`` (the ``event_id`` when the body had

@@ -1,22 +1,42 @@
-"""Real databases for the fold tests: a throwaway PostgreSQL database per run, and SQLite.
+"""Real databases for the fold tests: a throwaway PostgreSQL database per run, and SQLite;
+and a served Appstore for the tests that read its event log and reports.
 
 PostgreSQL comes from TEST_DATABASE_URL (an admin URL on a server where the tests may
 create databases), by default the local server; an unreachable server fails the run with
-a hint rather than skipping the tests.
+a hint rather than skipping the tests. The Appstore needs the ``appstore`` package (tox
+installs it into this env).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Table, select, update
+import requests
+from sqlalchemy import Table, func, select, update
 
+from appstore import models as store
+from appstore import outbox
+from appstore.bootstrap import bootstrap
+from appstore.config import Settings as AppstoreSettings
+from appstore.errors import Conflict, InsufficientCredit
+from appstore.migrations import upgrade as upgrade_appstore
+from appstore.security.principal import Principal
+from appstore.services import apps, purchases, users
 from appstore_events import Envelope, new_envelope
+from dashboard.appstore_client import AppstoreClient
 from dashboard.migrations import upgrade
 from dashboard.models import (
     AppStats,
@@ -232,3 +252,135 @@ def read_projections(database: Database) -> dict[str, Any]:
 def projections():
     """Read every projection of a database: ``projections(db)``."""
     return read_projections
+
+
+# --- a served Appstore -----------------------------------------------------------------
+
+PASSWORD = "service password"
+
+
+@dataclasses.dataclass
+class ServedAppstore:
+    """``appstore serve`` on a throwaway database, and its parts for writing more history.
+
+    ``truth`` holds the figures of the scripted history; :meth:`ground_truth` computes them
+    again after a test has written more.
+    """
+
+    url: str
+    parts: Any
+    truth: dict[str, int]
+    username: str = "svc"
+    password: str = PASSWORD
+
+    def client(self) -> AppstoreClient:
+        """A client signed in as the service account."""
+        return AppstoreClient(self.url, self.username, self.password)
+
+    def ground_truth(self) -> dict[str, int]:
+        return _ground_truth(self.parts)
+
+    def number_events(self) -> None:
+        """Give the events written since the last call their sequence, as the relay does."""
+        with self.parts.db.engine.begin() as connection:
+            outbox.assign_sequences(connection)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _workload(parts) -> None:
+    """Registrations, grants, apps, verifications and purchases, some of them refused."""
+    rng = random.Random(3)
+    db, hasher = parts.db, parts.passwords
+    admin = users.register(db, hasher, "root", "r@x.example", PASSWORD, "admin")
+    users.register(db, hasher, "svc", "s@x.example", PASSWORD, "service")
+    as_admin = Principal(admin.id, "root", "admin")
+    app_ids = []
+    for d in range(4):
+        dev = users.register(db, hasher, f"dev{d}", f"d{d}@x.example", PASSWORD)
+        for a in range(3):
+            fields = {
+                "title": f"App {d}.{a}",
+                "description": "x",
+                "price": rng.choice((0, 5, 12)),
+                "access_link": "https://x.example/app",
+            }
+            app = apps.create_app(db, Principal(dev.id, dev.username, "user"), fields)
+            if a < 2:
+                apps.verify_app(db, as_admin, app.id)
+                app_ids.append(app.id)
+    for b in range(12):
+        buyer = users.register(db, hasher, f"buyer{b}", f"b{b}@x.example", PASSWORD)
+        users.grant_credit(db, as_admin, buyer.id, rng.randint(5, 40))
+        for app_id in rng.sample(app_ids, 5):
+            with contextlib.suppress(InsufficientCredit, Conflict):
+                purchases.purchase(db, Principal(buyer.id, buyer.username, "user"), app_id)
+
+
+def _ground_truth(parts) -> dict[str, int]:
+    with parts.db.reading() as session:
+        count = lambda *where: session.scalar(select(func.count()).where(*where))  # noqa: E731
+        return {
+            "users": count(store.User.id.is_not(None)),
+            "apps_created": count(store.App.id.is_not(None)),
+            "apps_verified": count(store.App.verified.is_(True)),
+            "purchases": count(store.Purchase.id.is_not(None)),
+            "credits_spent": session.scalar(select(func.sum(store.Purchase.price))),
+            "credits_granted": session.scalar(select(func.sum(store.CreditGrant.amount))),
+            "buyers": session.scalar(select(func.count(func.distinct(store.Purchase.buyer_id)))),
+        }
+
+
+@pytest.fixture(scope="module")
+def appstore(postgres_admin_url, tmp_path_factory):
+    """A served Appstore with a scripted history, its log numbered as the relay would; one
+    per test module."""
+    data_dir = tmp_path_factory.mktemp("appstore")
+    with throwaway_database(postgres_admin_url, "appstore_served") as url:
+        upgrade_appstore(url)
+        settings = AppstoreSettings(
+            database_url=url, data_dir=data_dir, password_profile="cheapest"
+        )
+        parts = bootstrap(settings)
+        _workload(parts)
+        with parts.db.engine.begin() as connection:
+            outbox.assign_sequences(connection)
+        port = _free_port()
+        env = {
+            **os.environ,
+            "APPSTORE_DATABASE_URL": url,
+            "APPSTORE_DATA_DIR": str(data_dir),
+            "APPSTORE_PASSWORD_PROFILE": "cheapest",
+        }
+        command = [str(Path(sys.executable).with_name("appstore")), "serve", "--port", str(port)]
+        server = subprocess.Popen(
+            [*command, "--workers", "2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_ready(base_url, server)
+            yield ServedAppstore(base_url, parts, _ground_truth(parts))
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+            parts.db.dispose()
+
+
+def _wait_ready(base_url: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "appstore serve exited early"
+        try:
+            if requests.get(f"{base_url}/readyz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    pytest.fail("appstore serve did not become ready")

@@ -38,6 +38,8 @@ def test_config_prints_settings_with_secrets_masked(runner):
         "service_username": "dashboard-svc",
         "service_password": "****",
         "jwks_cache_seconds": 120,
+        "cache_ttl_seconds": 60,
+        "db_pool_size": 10,
     }
 
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 from appstore_events import Envelope
 from dashboard.fold import progress
-from dashboard.fold.plan import check_foldable, plan, unique_events
-from dashboard.fold.upserts import apply_deltas, dialect_insert
+from dashboard.fold.plan import Deltas, check_foldable, plan_checked, unique_events
+from dashboard.fold.upserts import apply_deltas, dialect_insert, insert_rows
 from dashboard.models import ProcessedEvent
 from sqlstore import Executor
 
@@ -28,7 +28,9 @@ class FoldResult:
     by_type: Counter[str] = field(default_factory=Counter)
 
 
-def fold(executor: Executor, envelopes: Sequence[Envelope]) -> FoldResult:
+def fold(
+    executor: Executor, envelopes: Sequence[Envelope], *, planned: Deltas | None = None
+) -> FoldResult:
     """Fold a batch of decoded events in the caller's transaction.
 
     The dedupe rows and the projection changes are written in that one transaction, so
@@ -41,6 +43,9 @@ def fold(executor: Executor, envelopes: Sequence[Envelope]) -> FoldResult:
     Parameters:
         executor: a session or connection inside an open transaction.
         envelopes: events in any order; ones already folded, or repeated, are skipped.
+        planned: ``plan(envelopes)``, when the caller has it already (a rebuild plans the
+            next batch while the last one is written). Used only if every envelope turns
+            out to be new; otherwise the new ones are planned here.
 
     Returns:
         How many events were folded and how many were duplicates.
@@ -53,7 +58,8 @@ def fold(executor: Executor, envelopes: Sequence[Envelope]) -> FoldResult:
     new_ids = _record_processed(executor, batch)
     new = [envelope for envelope in batch if envelope.event_id in new_ids]
     if new:
-        apply_deltas(executor, plan(new))
+        everything_new = planned is not None and len(new) == len(batch)
+        apply_deltas(executor, planned if everything_new else plan_checked(new))
         progress.advance(executor, new)
     return FoldResult(
         folded=len(new),
@@ -80,7 +86,8 @@ def _record_processed(executor: Executor, batch: list[Envelope]) -> set[str]:
     table = ProcessedEvent.__table__
     # A row another fold has inserted but not yet committed makes this wait for the
     # outcome: skipped if that fold commits, inserted here if it rolls back.
-    inserted = executor.execute(
+    inserted = insert_rows(
+        executor,
         dialect_insert(executor, table).on_conflict_do_nothing().returning(table.c.event_id),
         rows,
     )

@@ -56,6 +56,15 @@ class BuyerDelta:
     purchases: int = 0
 
 
+@dataclass
+class SalesDelta:
+    """What to add to one ``app_sales`` row."""
+
+    owner_id: int
+    purchases: int = 0
+    revenue: int = 0
+
+
 @dataclass(frozen=True)
 class RegisteredUser:
     """A ``known_users`` row."""
@@ -80,18 +89,46 @@ class Deltas:
     developers: dict[int, DeveloperDelta] = field(default_factory=dict)
     series_minute: Counter[tuple[str, datetime]] = field(default_factory=Counter)
     series_quarter_hour: Counter[tuple[str, datetime]] = field(default_factory=Counter)
+    # Keyed (span, bucket_start, app_id), the table's key order.
+    app_sales: dict[tuple[str, datetime, int], SalesDelta] = field(default_factory=dict)
+
+    # Rows are looked up before one is made: most events of a batch hit a row it already
+    # holds, and setdefault would build a throwaway delta for each.
 
     def app(self, app_id: int) -> AppDelta:
-        return self.apps.setdefault(app_id, AppDelta())
+        app = self.apps.get(app_id)
+        if app is None:
+            app = self.apps[app_id] = AppDelta()
+        return app
 
     def developer(self, owner_id: int) -> DeveloperDelta:
-        return self.developers.setdefault(owner_id, DeveloperDelta())
+        developer = self.developers.get(owner_id)
+        if developer is None:
+            developer = self.developers[owner_id] = DeveloperDelta()
+        return developer
 
     def count(self, metric: str, moment: datetime, amount: int = 1) -> None:
         """Add ``amount`` to a series metric in the buckets holding ``moment``."""
-        if amount:
-            self.series_minute[metric, minute_start(moment)] += amount
-            self.series_quarter_hour[metric, quarter_hour_start(moment)] += amount
+        self.count_all(minute_start(moment), ((metric, amount),))
+
+    def count_all(self, minute: datetime, amounts: Iterable[tuple[str, int]]) -> None:
+        """Add each ``(metric, amount)`` in the buckets of the UTC minute starting at
+        ``minute`` (a :func:`~dashboard.buckets.minute_start`), so one event finds it once."""
+        quarter_hour = quarter_hour_start(minute)
+        for metric, amount in amounts:
+            if amount:
+                self.series_minute[metric, minute] += amount
+                self.series_quarter_hour[metric, quarter_hour] += amount
+
+    def count_sale(self, app_id: int, owner_id: int, price: int, moment: datetime) -> None:
+        """Add one purchase of ``price`` to the app's UTC hour and UTC day holding ``moment``."""
+        hour = minute_start(moment).replace(minute=0)
+        for key in (("hour", hour, app_id), ("day", hour.replace(hour=0), app_id)):
+            sale = self.app_sales.get(key)
+            if sale is None:
+                sale = self.app_sales[key] = SalesDelta(owner_id)
+            sale.purchases += 1
+            sale.revenue += price
 
 
 def unique_events(envelopes: Iterable[Envelope]) -> list[Envelope]:
@@ -131,8 +168,14 @@ def plan(envelopes: Sequence[Envelope]) -> Deltas:
         UnfoldableEvent: an envelope has a type or version with no fold.
     """
     check_foldable(envelopes)
+    return plan_checked(unique_events(envelopes))
+
+
+def plan_checked(envelopes: Iterable[Envelope]) -> Deltas:
+    """:func:`plan` for envelopes already checked by :func:`check_foldable` and made unique
+    by :func:`unique_events`, as the fold has them."""
     deltas = Deltas()
-    for envelope in unique_events(envelopes):
+    for envelope in envelopes:
         _FOLDERS[envelope.event_type](deltas, envelope)
     return deltas
 
@@ -195,11 +238,15 @@ def _app_purchased(deltas: Deltas, envelope: Envelope) -> None:
     developer = deltas.developer(data["owner_id"])
     developer.purchases += 1
     developer.revenue += price
-    buyer = deltas.buyers.setdefault(data["buyer_id"], BuyerDelta(purchased_at))
+    buyer = deltas.buyers.get(data["buyer_id"])
+    if buyer is None:
+        buyer = deltas.buyers[data["buyer_id"]] = BuyerDelta(purchased_at)
+    elif purchased_at < buyer.first_purchase_at:
+        buyer.first_purchase_at = purchased_at
     buyer.purchases += 1
-    buyer.first_purchase_at = min(buyer.first_purchase_at, purchased_at)
-    deltas.count("purchases", purchased_at)
-    deltas.count("credits_spent", purchased_at, price)
+    minute = minute_start(purchased_at)
+    deltas.count_all(minute, (("purchases", 1), ("credits_spent", price)))
+    deltas.count_sale(data["app_id"], data["owner_id"], price, minute)
 
 
 _FOLDERS: dict[str, Callable[[Deltas, Envelope], None]] = {

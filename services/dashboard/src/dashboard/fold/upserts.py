@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, case, func, or_
+from sqlalchemy import Connection, CursorResult, Table, and_, bindparam, case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dashboard.fold.plan import BuyerDelta, Deltas
+from dashboard.fold.plan import BuyerDelta, Deltas, SalesDelta
 from dashboard.models import (
+    AppSales,
     AppStats,
     Buyer,
     DeveloperStats,
@@ -26,6 +27,9 @@ from dashboard.models import (
     Total,
 )
 from sqlstore import Executor
+
+#: Execution option: on PostgreSQL, send a statement's rows as one array per column.
+ROWS_AS_ARRAYS = "dashboard_rows_as_arrays"
 
 
 def dialect_insert(executor: Executor, table: Table) -> Any:
@@ -46,6 +50,7 @@ def apply_deltas(executor: Executor, deltas: Deltas) -> None:
     _insert_known_users(executor, deltas)
     _upsert_apps(executor, deltas)
     _upsert_developers(executor, deltas)
+    _add_app_sales(executor, deltas.app_sales)
     _add_to_series(executor, SeriesMinute.__table__, deltas.series_minute)
     _add_to_series(executor, SeriesQuarterHour.__table__, deltas.series_quarter_hour)
     _add_to_totals(executor, totals)
@@ -75,7 +80,7 @@ def _upsert_buyers(executor: Executor, buyers: dict[int, BuyerDelta]) -> int:
     ).returning(old.buyer_id, old.purchases)
     # A row whose count is just what this batch added did not exist before. A concurrent
     # fold adding the same buyer makes this statement wait for its commit, then add to it.
-    after = executor.execute(statement, rows).all()
+    after = insert_rows(executor, statement, rows).all()
     return sum(1 for buyer_id, purchases in after if purchases == buyers[buyer_id].purchases)
 
 
@@ -168,6 +173,33 @@ def _upsert_developers(executor: Executor, deltas: Deltas) -> None:
     )
 
 
+def _add_app_sales(executor: Executor, sales: dict[tuple[str, Any, int], SalesDelta]) -> None:
+    """Add the batch's purchases and revenue to the per-app sales buckets, both spans at once."""
+    if not sales:
+        return
+    table = AppSales.__table__
+    rows = [
+        {
+            "span": span,
+            "bucket_start": start,
+            "app_id": app_id,
+            "owner_id": sale.owner_id,
+            "purchases": sale.purchases,
+            "revenue": sale.revenue,
+        }
+        for (span, start, app_id), sale in sorted(sales.items())
+    ]
+    upsert = dialect_insert(executor, table)
+    _upsert_rows(
+        executor,
+        upsert.on_conflict_do_update(
+            index_elements=[table.c.span, table.c.bucket_start, table.c.app_id],
+            set_={name: table.c[name] + upsert.excluded[name] for name in ("purchases", "revenue")},
+        ),
+        rows,
+    )
+
+
 def _add_to_series(executor: Executor, table: Table, counts: dict) -> None:
     rows = [
         {"metric": metric, "bucket_start": start, "value": value}
@@ -197,13 +229,48 @@ def _add_values(executor: Executor, table: Table, key: list[str], rows: list[dic
 
 
 def _upsert_rows(executor: Executor, statement: Any, rows: list[dict]) -> None:
-    """Run an INSERT ... ON CONFLICT for ``rows`` as few multi-row statements."""
-    # With RETURNING, SQLAlchemy sends the rows as multi-row VALUES statements (its
-    # "insertmanyvalues" mode, up to 1,000 rows each) rendered from one cached compilation;
-    # without it, an executemany of an upsert goes row by row on psycopg2, and a literal
-    # multi-row .values() is compiled afresh for every batch size.
+    """Run an INSERT ... ON CONFLICT for ``rows`` (see :func:`insert_rows`)."""
     key = statement.table.primary_key.columns
-    executor.execute(statement.returning(*key), rows).all()
+    insert_rows(executor, statement.returning(*key), rows).all()
+
+
+def insert_rows(executor: Executor, statement: Any, rows: list[dict]) -> CursorResult:
+    """Run the INSERT ``statement`` (with its ON CONFLICT and RETURNING) for ``rows``.
+
+    ``rows`` all have the same keys, the columns to insert, and come in the order their row
+    locks are to be taken. By default the statement is executed for the list of rows; with
+    RETURNING, SQLAlchemy sends them as multi-row VALUES statements rendered from one cached
+    compilation (without it, an executemany of an upsert would go row by row, and a literal
+    multi-row ``.values()`` is compiled afresh for every size).
+
+    On PostgreSQL, a connection with the execution option :data:`ROWS_AS_ARRAYS` sends one
+    array per column instead, unnested by the server in array order: a single statement
+    whose parameters the driver adapts in C, where rendering multi-row VALUES costs
+    SQLAlchemy about as much per row as the server's work. ``dashboard rebuild`` folds the
+    whole log that way.
+    """
+    if _dialect_name(executor) != "postgresql" or not _rows_as_arrays(executor):
+        return executor.execute(statement, rows)
+    columns, first = statement.table.c, rows[0]
+    # A column holding one object in every row (a fold's timestamp, say) is sent once.
+    same = [name for name in first if all(row[name] is first[name] for row in rows[1:])]
+    if len(same) == len(first):  # one row (or one object in every column): no array is left
+        same = same[1:]
+    varying = [name for name in first if name not in same]
+    arrays = [
+        bindparam(f"{name}_values", type_=postgresql.ARRAY(columns[name].type)) for name in varying
+    ]
+    unnested = func.unnest(*arrays).table_valued(*varying).render_derived()
+    constants = [bindparam(f"{name}_value", type_=columns[name].type) for name in same]
+    source = select(*unnested.c, *constants)
+    values = {f"{name}_values": [row[name] for row in rows] for name in varying}
+    values.update({f"{name}_value": first[name] for name in same})
+    return executor.execute(statement.from_select([*varying, *same], source), values)
+
+
+def _rows_as_arrays(executor: Executor) -> bool:
+    connection = executor if isinstance(executor, Connection) else executor.connection()
+    return bool(connection.get_execution_options().get(ROWS_AS_ARRAYS))
 
 
 def _dialect_name(executor: Executor) -> str:

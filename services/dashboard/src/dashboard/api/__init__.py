@@ -1,0 +1,1 @@
+"""The Dashboard's HTTP API: one module per blueprint, schemas beside them."""

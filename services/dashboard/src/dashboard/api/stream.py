@@ -1,0 +1,116 @@
+"""``GET /api/v1/stream``: Server-Sent Events carrying a fresh summary after each fold.
+
+Each open stream holds one server thread (gunicorn's gthread workers), mostly asleep on
+the process's :class:`~dashboard.stats.generation.GenerationWatcher`, which polls the fold
+generation every 0.2 s for all streams of the process together. A stream ends when its
+client goes (noticed at the next write, 15 s at most) or its token expires; a graceful
+restart waits for open streams up to gunicorn's graceful timeout (10 s), as for any request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+
+from flask import Response, g
+from flask.views import MethodView
+from sqlalchemy.exc import SQLAlchemyError
+
+from dashboard.api.access import components, requires_reader
+from dashboard.api.blueprint import Blueprint
+from dashboard.api.stats import summary_body
+from dashboard.auth import DASHBOARD_READER_ROLES, AuthError, KeySourceUnavailable, require_role
+from dashboard.bootstrap import Components
+from dashboard.stats.progress import Progress, read_progress
+
+log = logging.getLogger(__name__)
+
+#: How long a browser waits before it reconnects a dropped stream.
+RETRY_MILLISECONDS = 2000
+
+blp = Blueprint(
+    "stream", __name__, url_prefix="/api/v1", description="Live summary as Server-Sent Events."
+)
+
+
+@blp.route("/stream")
+class Stream(MethodView):
+    @requires_reader(blp, token_in_query=True)
+    @blp.doc(
+        parameters=[
+            {
+                "in": "query",
+                "name": "access_token",
+                "schema": {"type": "string"},
+                "description": "The bearer token, for clients that cannot send headers "
+                "(EventSource). The Authorization header wins when both are given.",
+            }
+        ]
+    )
+    @blp.response(
+        200,
+        {"type": "string", "example": 'id: 42\nevent: summary\ndata: {"users": 3, ...}\n\n'},
+        content_type="text/event-stream",
+        description="Events named `summary` whose data is the all-time summary (as "
+        "`GET /api/v1/stats/summary`): one on connect, then one whenever a fold commits. "
+        "A comment line every 15 s keeps idle connections open; the token is checked again "
+        "then, and an `unauthorized` event ends the stream once it has expired. Each open "
+        "stream holds one server thread (`dashboard serve --threads`).",
+    )
+    def get(self):
+        """A live summary: pushed within about 0.2 s of each fold."""
+        parts = components()
+        # Read here, not in the stream: a database that is down is a 503, not a dead stream.
+        first = read_progress(parts.reader)
+        return Response(
+            summary_events(parts, g.token, first),
+            mimetype="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+
+def summary_events(parts: Components, token: str, first: Progress) -> Iterator[str]:
+    """The stream's text: a summary now, one per generation change, heartbeats between."""
+    yield f"retry: {RETRY_MILLISECONDS}\n\n"
+    seen = first.generation
+    yield _summary_event(parts, first)
+    next_beat = time.monotonic() + parts.heartbeat_seconds
+    while True:
+        wait = max(0.0, next_beat - time.monotonic())
+        if parts.watcher.wait_for_change(seen, wait) > seen:
+            event = _fresh_summary(parts)
+            if event is not None:
+                seen, text = event
+                yield text
+        if time.monotonic() >= next_beat:
+            if not _still_valid(parts, token):
+                yield "event: unauthorized\ndata: {}\n\n"
+                return
+            yield ": keep-alive\n\n"
+            next_beat = time.monotonic() + parts.heartbeat_seconds
+
+
+def _fresh_summary(parts: Components) -> tuple[int, str] | None:
+    try:
+        progress = read_progress(parts.reader)
+        return progress.generation, _summary_event(parts, progress)
+    except SQLAlchemyError as error:
+        # Keep the stream: the next change or heartbeat tries again.
+        log.warning("stream: could not read the summary: %s", error)
+        return None
+
+
+def _summary_event(parts: Components, progress: Progress) -> str:
+    body = summary_body(parts, progress, None).decode()
+    return f"id: {progress.generation}\nevent: summary\ndata: {body}\n\n"
+
+
+def _still_valid(parts: Components, token: str) -> bool:
+    try:
+        require_role(parts.tokens.verify(token), DASHBOARD_READER_ROLES)
+    except KeySourceUnavailable:
+        return True  # the Appstore's keys are unreachable; that is no fault of the token
+    except AuthError:
+        return False
+    return True
