@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify
-from flask_smorest import Api
+from flask import Flask, current_app
 from sqlalchemy.exc import OperationalError
 
 from dashboard import web
@@ -14,6 +13,7 @@ from dashboard.config import Settings
 from dashboard.stats.progress import NotMigrated
 from servicekit import http_metrics
 from servicekit import requests as request_ids
+from servicekit.api import create_api, database_unavailable, error_response
 
 API_DESCRIPTION = """Figures folded from the Appstore's events, for management.
 
@@ -39,24 +39,9 @@ def create_app(settings: Settings | None = None, components: Components | None =
     """
     components = components or bootstrap(settings)
     app = Flask(__name__)
-    app.config.update(
-        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
-        API_TITLE="Dashboard",
-        API_VERSION="v1",
-        OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/api",
-        OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
-        OPENAPI_REDOC_PATH="redoc",
-        OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc/bundles/redoc.standalone.js",
-        API_SPEC_OPTIONS={"info": {"description": API_DESCRIPTION}},
-    )
     app.extensions["dashboard"] = components
-
-    api = Api(app)
-    api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    api = create_api(
+        app, title="Dashboard", description=API_DESCRIPTION, max_body_bytes=MAX_BODY_BYTES
     )
     for blueprint in (auth.blp, stats.blp, stream.blp):
         api.register_blueprint(blueprint)
@@ -67,35 +52,23 @@ def create_app(settings: Settings | None = None, components: Components | None =
     app.register_error_handler(InvalidToken, _unauthorized)
     app.register_error_handler(Forbidden, _forbidden)
     app.register_error_handler(KeySourceUnavailable, _keys_unavailable)
-    app.register_error_handler(OperationalError, _database_unavailable)
-    app.register_error_handler(NotMigrated, _database_unavailable)
+    app.register_error_handler(OperationalError, database_unavailable)
+    app.register_error_handler(NotMigrated, database_unavailable)
     return app
 
 
-def _error(code: int, status: str, message: str, headers: dict | None = None):
-    body = {"code": code, "status": status, "message": message}
-    return jsonify(body), code, headers or {}
-
-
 def _unauthorized(error: InvalidToken):
-    return _error(401, "Unauthorized", f"No valid token: {error}", {"WWW-Authenticate": "Bearer"})
+    return error_response(401, f"No valid token: {error}", headers={"WWW-Authenticate": "Bearer"})
 
 
 def _forbidden(error: Forbidden):
-    return _error(403, "Forbidden", "This needs the role management or admin.")
+    return error_response(403, "This needs the role management or admin.")
 
 
 def _keys_unavailable(error: KeySourceUnavailable):
     current_app.logger.warning("cannot check tokens: %s", error)
-    return _error(
+    return error_response(
         503,
-        "Service Unavailable",
         "The Appstore's signing keys cannot be fetched; try again.",
-        {"Retry-After": "5"},
+        headers={"Retry-After": "5"},
     )
-
-
-def _database_unavailable(error: Exception):
-    """The database is down, the connection broke, or it is not migrated: try again."""
-    current_app.logger.warning("database unavailable: %s", error)
-    return _error(503, "Service Unavailable", "Database unavailable.", {"Retry-After": "1"})

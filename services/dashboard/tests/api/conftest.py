@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import os
 import random
 import threading
 import uuid
@@ -20,7 +19,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import redis
 from sqlalchemy import update
 from werkzeug.serving import make_server
 
@@ -37,10 +35,10 @@ from dashboard.config import Settings
 from dashboard.fold import fold
 from dashboard.migrations import upgrade
 from dashboard.models import Base, FoldProgress, Total
+from servicekit import testing
 from sqlstore import Database
 from sqlstore.testing import postgres_server, throwaway_database
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 PASSWORD = "a long enough password"
 ROLES = ("user", "service", "management", "admin")
 
@@ -107,15 +105,11 @@ def sqlite_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
+    """Redis from TEST_REDIS_URL, else a container, else a failure saying what to start."""
     try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        pytest.fail(
-            f"Redis is not reachable at {REDIS_URL}: {error}; start it (redis-server "
-            "--daemonize yes) or set TEST_REDIS_URL",
-            pytrace=False,
-        )
-    return REDIS_URL
+        return testing.redis_url()
+    except testing.ServiceUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 class Stack:

@@ -12,8 +12,8 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from dashboard.api.access import components
-from dashboard.api.blueprint import Blueprint
 from dashboard.api.schemas import TokenRequestSchema, TokenSchema
+from servicekit.api import Blueprint
 
 TOKEN_PATH = "/api/v1/auth/token"
 TIMEOUT_SECONDS = (2.0, 10.0)

@@ -19,7 +19,6 @@ from dashboard.api.arguments import (
     TopAppsArgs,
     TopDevelopersArgs,
 )
-from dashboard.api.blueprint import Blueprint
 from dashboard.api.encoding import json_response, to_json, utc_text
 from dashboard.api.schemas import (
     SummarySchema,
@@ -32,6 +31,7 @@ from dashboard.bootstrap import Components
 from dashboard.stats import summary, top
 from dashboard.stats.progress import Progress, read_progress
 from dashboard.stats.windows import Window
+from servicekit.api import Blueprint
 
 #: Sent with a windowed top list: the window it was summed over, widened to whole hours.
 WINDOW_HEADERS = {

@@ -18,11 +18,11 @@ from flask.views import MethodView
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.api.access import components, requires_reader
-from dashboard.api.blueprint import Blueprint
 from dashboard.api.stats import summary_body
 from dashboard.auth import DASHBOARD_READER_ROLES, AuthError, KeySourceUnavailable, require_role
 from dashboard.bootstrap import Components
 from dashboard.stats.progress import Progress, read_progress
+from servicekit.api import Blueprint
 
 log = logging.getLogger(__name__)
 
