@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := -e events -e sqlstore -e 'servicekit[test]' -e 'services/appstore[test]' -e 'services/dashboard[test]'
 STAMP := $(VENV)/.installed
+# The page's libraries (Chart.js) come from the npm registry, pinned by the lock file.
+ASSETS := services/dashboard/node_modules/.package-lock.json
 
 .PHONY: venv test lint format run bench clean
 
@@ -16,7 +18,10 @@ $(STAMP): events/pyproject.toml sqlstore/pyproject.toml servicekit/pyproject.tom
 	$(BIN)/pip install --quiet tox ruff $(PACKAGES)
 	touch $@
 
-test: $(STAMP)
+$(ASSETS): services/dashboard/package.json services/dashboard/package-lock.json
+	cd services/dashboard && npm ci --no-audit --no-fund
+
+test: $(STAMP) $(ASSETS)
 	$(BIN)/tox run
 
 lint: $(STAMP)
@@ -27,7 +32,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-run: $(STAMP)
+run: $(STAMP) $(ASSETS)
 	$(BIN)/python scripts/run.py
 
 bench: $(STAMP)
@@ -35,6 +40,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/purchases.py
 	$(BIN)/python bench/relay.py
 	$(BIN)/python bench/relay_publish.py
+	$(BIN)/python bench/rebuild.py
+	$(BIN)/python bench/dashboard_reads.py
+	$(BIN)/python bench/freshness.py
 
 clean:
 	rm -rf $(VENV) .tox
