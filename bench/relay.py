@@ -10,6 +10,7 @@ before the next message, side by side on the same data.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import tempfile
 import threading
@@ -17,6 +18,7 @@ import time
 from pathlib import Path
 
 import pika
+from outbox_seed import CHUNK, insert_events
 from sqlalchemy import text
 
 from appstore import outbox
@@ -26,7 +28,8 @@ from appstore.relay.relay import Relay
 from sqlstore import Database
 from sqlstore.testing import postgres_server, throwaway_database
 
-BROKER = "amqp://guest:guest@127.0.0.1:5672/"
+# As relay_publish.py: BROKER_URL picks the broker (a vhost of its own, say).
+BROKER = os.environ.get("BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
 # Declared like appstore.events but of its own, so a dashboard on this broker sees nothing.
 EXCHANGE = "bench.appstore.events"
 QUEUE = "bench.relay"
@@ -41,10 +44,9 @@ class OneConfirmAtATime(AmqpPublisher):
 
 def fill(db: Database, count: int) -> None:
     data = {"app_id": 1, "verified_by": 1, "verified_at": "2026-11-26T18:00:00.000000Z"}
-    for start in range(0, count, 5000):
-        with db.transaction() as session:
-            for _ in range(min(5000, count - start)):
-                outbox.record(session, "AppVerified", data)
+    for start in range(0, count, CHUNK):
+        with db.engine.begin() as connection:
+            insert_events(connection, [("AppVerified", data)] * min(CHUNK, count - start))
 
 
 def relay_all(db: Database, publisher, count: int, batch_size: int) -> float:

@@ -225,7 +225,7 @@ def _require_tables(database_url: str) -> None:
 @click.option("--processes", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option(
     "--threads",
-    default=64,
+    default=256,
     show_default=True,
     type=click.IntRange(min=1),
     help="Worker threads per process. A fold batch holds at most one event per thread, "
@@ -258,10 +258,12 @@ def worker(processes: int, threads: int) -> None:
     # it): its multiprocess mode, which sums all worker processes, is chosen at import time.
     metrics_dir = tempfile.mkdtemp(prefix="dashboard-worker-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    from dashboard.worker.broker import fold_batch_max
     from dashboard.worker.healing import sync_interval
     from dashboard.worker.metrics import PORT_VARIABLE, metrics_port
 
     try:
+        fold_batch_max()
         port, healing = metrics_port(), sync_interval() > 0
     except ValueError as exc:
         shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -25,6 +25,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +38,6 @@ from dashboard.migrations import upgrade as upgrade_dashboard
 from dashboard.worker.topology import QUEUE
 from sqlstore.testing import postgres_server, throwaway_database
 
-BROKER_URL = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
 APPSTORE = Path(sys.executable).with_name("appstore")
 DASHBOARD = Path(sys.executable).with_name("dashboard")
 PASSWORD = "e2e-password"
@@ -45,6 +45,8 @@ PASSWORD = "e2e-password"
 CONVERGE_SECONDS = 90
 COMMAND_SECONDS = 120
 LOG_TAIL_LINES = 60
+#: Threads registering a workload's buyers (the served Appstore has 12).
+SET_UP_THREADS = 8
 
 TOTALS_SQL = text(
     """
@@ -158,7 +160,7 @@ class Stack:
 
     def __post_init__(self) -> None:
         base = {k: v for k, v in os.environ.items() if not k.startswith(("APPSTORE_", "DASH"))}
-        base.update(BROKER_URL=BROKER_URL, PYTHONUNBUFFERED="1")
+        base.update(BROKER_URL=self.rabbit.url, PYTHONUNBUFFERED="1")
         self.appstore_env = {
             **base,
             "APPSTORE_DATABASE_URL": self.appstore_db_url,
@@ -478,6 +480,7 @@ class Store:
     admin: str
     rich: list[str] = field(default_factory=list)  # buyer tokens
     poor: list[str] = field(default_factory=list)
+    credit: dict[str, int] = field(default_factory=dict)  # buyer token -> credit granted
     prices: dict[int, int] = field(default_factory=dict)  # verified app id -> price
     unverified: list[int] = field(default_factory=list)
     developers: list[str] = field(default_factory=list)
@@ -523,15 +526,29 @@ class Workload:
                 else:
                     api.verify(store.admin, app_id)
                     store.prices[app_id] = price
-        buyers = (("rich", rich, self.RICH_CREDIT), ("poor", poor, self.POOR_CREDIT))
-        for kind, count, credit in buyers:
+        # Drawn before any request, so the store is the same whatever order the threads
+        # below register the buyers in.
+        buyers = []  # (kind, username, credit grants)
+        kinds = (("rich", rich, self.RICH_CREDIT), ("poor", poor, self.POOR_CREDIT))
+        for kind, count, credit in kinds:
             for b in range(count):
-                name = f"{prefix}{kind}{b}"
-                user_id = api.register(name)
-                api.grant(store.admin, user_id, credit)
+                grants = [credit]
                 if kind == "rich" and rng.random() < 0.3:
-                    api.grant(store.admin, user_id, rng.randint(1, 50))  # a second grant
-                getattr(store, kind).append(api.token(name))
+                    grants.append(rng.randint(1, 50))  # a second grant
+                buyers.append((kind, f"{prefix}{kind}{b}", grants))
+
+        def register(buyer: tuple[str, str, list[int]]) -> str:
+            _kind, name, grants = buyer
+            user_id = api.register(name)
+            for amount in grants:
+                api.grant(store.admin, user_id, amount)
+            return api.token(name)
+
+        with ThreadPoolExecutor(SET_UP_THREADS) as pool:
+            tokens = list(pool.map(register, buyers))
+        for (kind, _name, grants), token in zip(buyers, tokens, strict=True):
+            getattr(store, kind).append(token)
+            store.credit[token] = sum(grants)
         return store
 
     def plan(self, store: Store, per_rich=8, per_poor=4, repeats=20, seed=2) -> list[tuple]:
@@ -548,6 +565,42 @@ class Workload:
         attempts += [(t, a) for t in store.poor for a in rng.sample(dear, per_poor)]
         rng.shuffle(attempts)
         return attempts
+
+    @staticmethod
+    def expected(store: Store, attempts: list[tuple]) -> Outcome:
+        """The answers ``attempts`` must get, and the credit they spend, in any order.
+
+        The plan makes the order irrelevant, which is checked here: a buyer either can
+        afford every app planned for them (then only a repeated pair is refused, 409, once),
+        or can afford at most one of them at a time and repeats none (then the first
+        affordable one sent is 201 and every other 402, whichever it is). So the answers
+        can be worked out by going through the attempts in plan order.
+        """
+        planned: dict[str, list[int]] = {}
+        for token, app_id in attempts:
+            planned.setdefault(token, []).append(app_id)
+        for token, apps in planned.items():
+            prices = [store.prices[app_id] for app_id in set(apps)]
+            credit = store.credit[token]
+            if sum(prices) > credit:
+                assert len(set(apps)) == len(apps), "a buyer short of credit repeats a pair"
+                left = [credit - price for price in prices if price <= credit]
+                assert all(rest < min(prices) for rest in left), "order would matter"
+        credit, bought, outcome = dict(store.credit), set(), Outcome()
+        for token, app_id in attempts:
+            price = store.prices[app_id]
+            if (token, app_id) in bought:
+                status = 409
+            elif credit[token] < price:
+                status = 402
+            else:
+                status = 201
+                bought.add((token, app_id))
+                credit[token] -= price
+                outcome.spent += price
+            outcome.statuses[status] += 1
+            outcome.attempts += 1
+        return outcome
 
     def purchase(
         self,

@@ -24,20 +24,23 @@ def wait_for(stack, condition, what: str, timeout: float = STEP_SECONDS) -> None
 
 
 def test_a_concurrent_workload_converges_to_ground_truth(stack, workload):
-    store = workload.set_up("w")
-    attempts = workload.plan(store)
-    assert len(attempts) == 300
+    # About a thousand purchases from 16 threads: 80 rich buyers x 12 distinct apps (201),
+    # 40 of those pairs asked again (409), 20 poor buyers x 4 dear apps (one 201 at most).
+    store = workload.set_up("w", developers=4, apps_each=5, rich=80, poor=20)
+    attempts = workload.plan(store, per_rich=12, per_poor=4, repeats=40)
+    assert len(attempts) == 80 * 12 + 40 + 20 * 4
+    expected = workload.expected(store, attempts)
 
-    outcome = workload.purchase(store, attempts, threads=8)
+    outcome = workload.purchase(store, attempts, threads=16)
     workload.edit(store)
 
     truth = stack.truth()
-    assert set(outcome.statuses) == {201, 402, 409}, outcome.statuses
-    assert outcome.statuses[409] == 20, outcome.statuses  # each repeated pair, once
-    assert outcome.statuses[402] >= 30, outcome.statuses  # poor buyers: one purchase at most
+    assert outcome.statuses == expected.statuses, (outcome.statuses, expected.statuses)
+    assert outcome.statuses[409] == 40, outcome.statuses  # each repeated pair, once
+    assert outcome.statuses[402] >= 20 * 3, outcome.statuses  # poor buyers: one purchase at most
     assert outcome.statuses[201] == truth["purchases"], (outcome.statuses, truth)
-    assert outcome.spent == truth["credits_spent"], (outcome.spent, truth)
-    assert truth["users"] == 2 + 4 + 40
+    assert outcome.spent == expected.spent == truth["credits_spent"], (outcome.spent, truth)
+    assert truth["users"] == 2 + 4 + 80 + 20
     assert (truth["apps_created"], truth["apps_verified"]) == (20, 16)
 
     stack.wait_converged()

@@ -8,7 +8,7 @@ message redelivered after a crash between commit and ack is a duplicate that
 :func:`dashboard.fold.fold` skips.
 
 A batch holds at most one envelope per waiting worker thread, so batches only grow as
-large as the worker has threads: ``dashboard worker`` defaults to 64 threads for that
+large as the worker has threads: ``dashboard worker`` defaults to 256 threads for that
 reason (the threads mostly wait; they cost little).
 """
 
