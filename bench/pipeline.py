@@ -518,7 +518,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--baseline-events", type=int, default=10_000, help="0: no baseline run")
     parser.add_argument("--processes", type=int, default=1, help="dashboard worker --processes")
-    parser.add_argument("--threads", type=int, default=64, help="dashboard worker --threads")
+    parser.add_argument("--threads", type=int, default=256, help="dashboard worker --threads")
     parser.add_argument(
         "--batch-max", type=int, default=None, help="DASHBOARD_FOLD_BATCH_MAX of the batched run"
     )
