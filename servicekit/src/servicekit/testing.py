@@ -46,37 +46,54 @@ def docker_engine() -> bool:
 @functools.cache
 def rabbitmq_url() -> str:
     """The AMQP URL of a RabbitMQ the tests may use (declare, publish, purge)."""
-    url = os.environ.get("TEST_BROKER_URL", DEFAULT_BROKER_URL)
-    if answers(url, 5672):
-        return url
-    if docker_engine():
+
+    def container() -> str:
         from testcontainers.rabbitmq import RabbitMqContainer
 
-        container = _keep(RabbitMqContainer("rabbitmq:3.13-management-alpine"))
-        host, port = container.get_container_host_ip(), container.get_exposed_port(5672)
+        started = _keep(RabbitMqContainer("rabbitmq:3.13-management-alpine"))
+        host, port = started.get_container_host_ip(), started.get_exposed_port(5672)
         return f"amqp://guest:guest@{host}:{port}/"
-    raise ServiceUnavailable(
-        f"RabbitMQ is not reachable at {url} and there is no Docker engine: start it "
-        "(rabbitmq-server -detached) or set TEST_BROKER_URL to a broker the tests may use"
+
+    return _server(
+        "TEST_BROKER_URL",
+        DEFAULT_BROKER_URL,
+        5672,
+        container,
+        "RabbitMQ",
+        "rabbitmq-server -detached",
     )
 
 
 @functools.cache
 def redis_url() -> str:
     """The URL of a Redis database the tests may fill and flush."""
-    url = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL)
-    if answers(url, 6379):
-        return url
-    if docker_engine():
+
+    def container() -> str:
         from testcontainers.redis import RedisContainer
 
-        container = _keep(RedisContainer("redis:7-alpine"))
-        host, port = container.get_container_host_ip(), container.get_exposed_port(6379)
+        started = _keep(RedisContainer("redis:7-alpine"))
+        host, port = started.get_container_host_ip(), started.get_exposed_port(6379)
         return f"redis://{host}:{port}/0"
+
+    return _server(
+        "TEST_REDIS_URL",
+        DEFAULT_REDIS_URL,
+        6379,
+        container,
+        "Redis",
+        'redis-server --daemonize yes --port 6379 --save "" --appendonly no',
+    )
+
+
+def _server(variable, default, port, container, name, start_command) -> str:
+    url = os.environ.get(variable, default)
+    if answers(url, port):
+        return url
+    if docker_engine():
+        return container()
     raise ServiceUnavailable(
-        f"Redis is not reachable at {url} and there is no Docker engine: start it "
-        '(redis-server --daemonize yes --port 6379 --save "" --appendonly no) '
-        "or set TEST_REDIS_URL"
+        f"{name} is not reachable at {url} and there is no Docker engine: start it "
+        f"({start_command}) or set {variable}"
     )
 
 

@@ -201,9 +201,12 @@ def _declare_topology(broker_url: str) -> None:
         connection.close()
 
 
-def _require_tables(database_url: str) -> None:
+def _require_tables(database_url: str, *, everything: bool = False) -> None:
+    """Refuse to start on a database that is not migrated: the worker needs its dedupe,
+    progress and dead-letter tables; the API (``everything``) reads every table."""
     from sqlalchemy import inspect
 
+    from dashboard.models import Base
     from sqlstore import Database
 
     database = Database(database_url, pool_size=1)
@@ -213,7 +216,10 @@ def _require_tables(database_url: str) -> None:
         raise click.ClickException(f"cannot reach the dashboard database: {exc}") from exc
     finally:
         database.dispose()
-    missing = {"processed_events", "fold_progress", "dead_letters"} - present
+    needed = {"processed_events", "fold_progress", "dead_letters"}
+    if everything:
+        needed = {table.name for table in Base.metadata.sorted_tables}
+    missing = needed - present
     if missing:
         raise click.ClickException(
             f"the dashboard database lacks {', '.join(sorted(missing))}: "
@@ -344,7 +350,7 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     from servicekit.server import serve
 
     settings = _settings()
-    _require_schema(settings.database_url)
+    _require_tables(settings.database_url, everything=True)
     logs.configure("dashboard-api")
     serve(
         "dashboard.app:create_app",
@@ -356,28 +362,6 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
         # A stream holds its connection for as long as the page is open.
         worker_connections=max(1000, threads),
     )
-
-
-def _require_schema(database_url: str) -> None:
-    """Refuse to serve a database that lacks a table the API reads (not migrated to head)."""
-    from sqlalchemy import inspect
-
-    from dashboard.models import Base
-    from sqlstore import Database
-
-    database = Database(database_url, pool_size=1)
-    try:
-        present = set(inspect(database.engine).get_table_names())
-    except Exception as exc:
-        raise click.ClickException(f"cannot reach the dashboard database: {exc}") from exc
-    finally:
-        database.dispose()
-    missing = {table.name for table in Base.metadata.sorted_tables} - present
-    if missing:
-        raise click.ClickException(
-            f"the dashboard database lacks {', '.join(sorted(missing))}: "
-            "run `dashboard db upgrade` first"
-        )
 
 
 @main.group()
