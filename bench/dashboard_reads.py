@@ -36,7 +36,7 @@ from dashboard_support import SigningKeys, percentile, serve
 from sqlalchemy import text
 
 from appstore_events import Envelope
-from dashboard.fold import fold, upserts
+from dashboard.fold import fold
 from dashboard.migrations import upgrade
 from sqlstore import Database
 from sqlstore.testing import postgres_server, throwaway_database
@@ -116,7 +116,6 @@ def seed(db: Database, args) -> dict:
     cumulative = list(itertools.accumulate(1 / rank**0.8 for rank in range(1, len(apps) + 1)))
     span = (now - start).total_seconds()
     moments = sorted(rng.random() * span for _ in range(args.purchases))
-    rows_as_arrays = getattr(upserts, "ROWS_AS_ARRAYS", None)
     folding = time.perf_counter()
     for batch_start in range(0, args.purchases, args.batch):
         batch, naive = [], io.StringIO()
@@ -139,11 +138,8 @@ def seed(db: Database, args) -> dict:
                 )
             )
             naive.write(f"{purchase}\t{app}\t{buyer}\t{owners[app]}\t{price}\t{at.isoformat()}\n")
-        with db.engine.connect() as connection:
-            if rows_as_arrays:
-                connection = connection.execution_options(**{rows_as_arrays: True})
-            with connection.begin():
-                fold(connection, batch)
+        with db.engine.begin() as connection:
+            fold(connection, batch)
         naive.seek(0)
         raw = db.engine.raw_connection()
         try:
@@ -171,7 +167,6 @@ def seed(db: Database, args) -> dict:
         "now": now,
         "start": start,
         "fold_seconds": fold_seconds,
-        "rows_as_arrays": bool(rows_as_arrays),
     }
 
 
@@ -370,8 +365,7 @@ def main() -> None:
         history = seed(db, args)
         print(
             f"folded in {history['fold_seconds']:.1f} s "
-            f"({args.purchases / history['fold_seconds']:,.0f} purchases/s, "
-            f"rows as arrays: {history['rows_as_arrays']})"
+            f"({args.purchases / history['fold_seconds']:,.0f} purchases/s)"
         )
         with db.engine.connect() as connection:
             sizes = connection.execute(

@@ -8,13 +8,12 @@ seconds rather than minutes. ``sequence`` stays NULL: the relay numbers the rows
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 
 from sqlalchemy import Connection, insert
 
+from appstore import outbox
 from appstore.models import OutboxEvent
-from appstore_events import encode_dict, new_envelope, routing_key_for
 
 #: Rows per INSERT statement (SQLAlchemy sends them as multi-row VALUES).
 CHUNK = 5_000
@@ -23,16 +22,7 @@ CHUNK = 5_000
 def outbox_rows(events: Iterable[tuple[str, dict]]) -> Iterator[dict]:
     """The outbox rows of ``(event_type, data)`` pairs, as ``outbox.record`` makes them."""
     for event_type, data in events:
-        envelope = new_envelope(event_type, data)
-        stored = encode_dict(envelope)
-        del stored["sequence"]
-        yield {
-            "event_id": envelope.event_id,
-            "event_type": envelope.event_type,
-            "routing_key": routing_key_for(envelope.event_type),
-            "occurred_at": envelope.occurred_at,
-            "envelope": json.dumps(stored, separators=(",", ":")),
-        }
+        yield outbox.new_row(event_type, data)
 
 
 def insert_rows(connection: Connection, rows: list[dict]) -> int:

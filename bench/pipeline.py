@@ -8,9 +8,13 @@ mostly AppPurchased, plus registrations with their credit grants, app creations 
 verifications); the clock runs from that commit until the Dashboard's
 ``fold_progress.contiguous_through`` reaches the last sequence, i.e. every event is folded.
 
-Two runs side by side: the worker as shipped (batched folds), and the same worker with
-``DASHBOARD_FOLD_BATCH_MAX=1``, one transaction per event (on fewer events: rates, not
-durations, are compared). Every run's projections are checked against the workload. The
+Three runs side by side (the second and third on fewer events: rates, not durations, are
+compared): the worker as shipped (batched folds); the same worker with
+``DASHBOARD_FOLD_BATCH_MAX=1``, one transaction per event; and the floor, Dramatiq running
+an actor that does nothing (:mod:`dramatiq_floor`) on the same broker class, encoder and
+queue, fed by the same relay. The floor is the most a worker taking one event per message
+can do on this machine; the batched run as a share of it says how much the fold costs on
+top. Every fold run's projections are checked against the workload. The
 resident memory of all the worker's processes (the main one and its forks) is sampled
 from /proc while events flow.
 
@@ -51,12 +55,14 @@ from sqlstore.testing import postgres_server, throwaway_database
 
 DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672/"
 BIN = Path(sys.executable).parent
+HERE = Path(__file__).resolve().parent
 MB = 1024 * 1024
 # Targets on the project's 2-core machine (broker, databases and processes all on it).
 TARGET_RATE = 4_000
 TARGET_RATIO = 3.0
 TARGET_RSS_MB = 150
 RSS_INTERVAL = 0.5
+FLOOR = "Dramatiq floor (no-op actor)"
 POLL_INTERVAL = 0.05
 
 
@@ -359,7 +365,14 @@ def run_pipeline(
     batch_max: int | None,
     timeout: float,
     logs: Path,
+    floor: bool = False,
 ) -> Result:
+    """One run from the outbox's commit until every event is handled.
+
+    With ``floor``, Dramatiq runs :mod:`dramatiq_floor` instead of the Dashboard worker:
+    the same broker, encoder and queue, and an actor that does nothing, so that the run
+    measures what Dramatiq, RabbitMQ and the relay cost before any fold.
+    """
     count = len(workload.events)
     print(f"\n{name}: preparing {count:,} events ...", flush=True)
     rows = list(outbox_rows(workload.events))  # the contract's checks, before the clock
@@ -387,8 +400,21 @@ def run_pipeline(
         )
         slug = name.split()[0]
         worker_log, relay_log = logs / f"{slug}-worker.log", logs / f"{slug}-relay.log"
-        command = [str(BIN / "dashboard"), "worker", "--processes", str(processes)]
-        worker = start([*command, "--threads", str(threads)], worker_env, worker_log)
+        command = [str(BIN / "dashboard"), "worker"]
+        if floor:
+            counts = Path(tempfile.mkdtemp(prefix="pipeline-floor-counts-"))
+            worker_env.update(PYTHONPATH=str(HERE), FLOOR_COUNTS_DIR=str(counts))
+            command = [str(BIN / "dramatiq"), "dramatiq_floor", "--skip-logging"]
+
+            def handled(_dashboard) -> int:
+                return sum(int(f.read_text() or 0) for f in counts.iterdir())
+        else:
+
+            def handled(dashboard) -> int:
+                return dashboard.scalar(text("SELECT contiguous_through FROM fold_progress"))
+
+        command += ["--processes", str(processes), "--threads", str(threads)]
+        worker = start(command, worker_env, worker_log)
         relay = start([str(BIN / "appstore"), "relay"], relay_env, relay_log)
         try:
             wait_until(
@@ -418,7 +444,7 @@ def run_pipeline(
                 appstore_db.connect() as appstore,
             ):
                 while True:
-                    folded = dashboard.scalar(text("SELECT contiguous_through FROM fold_progress"))
+                    folded = handled(dashboard)
                     dashboard.commit()
                     now = time.perf_counter()
                     if folded >= count:
@@ -447,7 +473,8 @@ def run_pipeline(
         finally:
             stop(relay)
             stop(worker)
-        check_projections(name, dashboard_db, workload, count)
+        if not floor:
+            check_projections(name, dashboard_db, workload, count)
         appstore_db.dispose()
         dashboard_db.dispose()
     left, dead = broker.queue()[0], broker.queue(DEAD_LETTER_QUEUE)[0]
@@ -517,6 +544,9 @@ def main() -> None:
     parser.add_argument("--broker-url", default=os.environ.get("BROKER_URL", DEFAULT_BROKER))
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--baseline-events", type=int, default=10_000, help="0: no baseline run")
+    parser.add_argument(
+        "--floor-events", type=int, default=50_000, help="0: no run of Dramatiq's floor"
+    )
     parser.add_argument("--processes", type=int, default=1, help="dashboard worker --processes")
     parser.add_argument("--threads", type=int, default=256, help="dashboard worker --threads")
     parser.add_argument(
@@ -529,13 +559,15 @@ def main() -> None:
     broker.refuse_if_in_use()
     logs = Path(tempfile.mkdtemp(prefix="pipeline-bench-logs-"))
     print(f"broker {args.broker_url}; process logs in {logs}")
-    runs = [("batched fold", args.events, args.batch_max)]
+    runs = [("batched fold", args.events, args.batch_max, False)]
     if args.baseline_events:
-        runs.append(("one transaction per event", args.baseline_events, 1))
+        runs.append(("one transaction per event", args.baseline_events, 1, False))
+    if args.floor_events:
+        runs.append((FLOOR, args.floor_events, None, True))
     results = []
     try:
         with postgres_server() as admin_url:
-            for name, count, batch_max in runs:
+            for name, count, batch_max, floor in runs:
                 results.append(
                     run_pipeline(
                         name,
@@ -547,6 +579,7 @@ def main() -> None:
                         batch_max=batch_max,
                         timeout=args.timeout,
                         logs=logs,
+                        floor=floor,
                     )
                 )
     finally:
@@ -566,9 +599,15 @@ def main() -> None:
     print(f"({os.cpu_count()} cores, shared by the broker, PostgreSQL and all processes)")
     batched = results[0]
     print(f"\nend to end: {batched.rate:,.0f} events/s (target >= {TARGET_RATE:,})")
-    if len(results) > 1:
-        ratio = batched.rate / results[1].rate
+    by_name = {result.name: result for result in results}
+    if baseline := by_name.get("one transaction per event"):
+        ratio = batched.rate / baseline.rate
         print(f"batched / one transaction per event: {ratio:.1f}x (target >= {TARGET_RATIO:g}x)")
+    if floor := by_name.get(FLOOR):
+        print(
+            f"batched / {FLOOR}: {batched.rate / floor.rate:.0%} (the fold's own cost is the rest;"
+            " the floor is the most any one-event-per-message worker gets here)"
+        )
     for result in results:
         print(memory_line(result))
 

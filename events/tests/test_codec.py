@@ -11,8 +11,10 @@ from appstore_events import (
     decode,
     encode,
     encode_dict,
+    new_encoded,
     new_envelope,
 )
+from appstore_events.errors import InvalidPayload, UnknownEventType
 
 WIRE_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
@@ -38,6 +40,22 @@ def test_wire_data_equals_the_contract_form(event_type):
     envelope = decode(wire_envelope(event_type))
 
     assert encode_dict(envelope)["data"] == SAMPLE_DATA[event_type]
+
+
+@pytest.mark.parametrize("moment", [None, datetime(2026, 11, 26, 19, 0, 0, 123456, tzinfo=UTC)])
+def test_new_encoded_renders_as_encode_dict_does(event_type, moment):
+    envelope, wire = new_encoded(event_type, SAMPLE_DATA[event_type], occurred_at=moment)
+
+    assert wire == encode_dict(envelope)
+    assert list(wire) == list(encode_dict(envelope))
+    assert decode(wire) == envelope
+
+
+def test_new_encoded_validates_the_payload():
+    with pytest.raises(InvalidPayload):
+        new_encoded("AppPurchased", {**SAMPLE_DATA["AppPurchased"], "price": -1})
+    with pytest.raises(UnknownEventType):
+        new_encoded("AppSold", {})
 
 
 def test_encode_dict_is_plain_json_with_contract_timestamps():

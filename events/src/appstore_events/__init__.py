@@ -4,7 +4,7 @@ Build an event with :func:`new_envelope`, put it on the wire with :func:`encode`
 back with :func:`decode`. Everything that can go wrong raises an :class:`EventError`.
 """
 
-from .codec import CONTENT_TYPE, EnvelopeSchema, decode, encode, encode_dict
+from .codec import CONTENT_TYPE, EnvelopeSchema, decode, encode, encode_dict, new_encoded
 from .envelope import Envelope, new_envelope
 from .errors import (
     EventError,
@@ -56,6 +56,7 @@ __all__ = [
     "encode_dict",
     "format_timestamp",
     "get_event_type",
+    "new_encoded",
     "new_envelope",
     "parse_timestamp",
     "register_upcaster",

@@ -11,11 +11,12 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from .envelope import Envelope
+from .envelope import Envelope, new_envelope
 from .errors import MalformedEvent, UnsupportedEventVersion
 from .quick_load import NotQuick, quick_loader
 from .registry import EVENT_TYPES, get_event_type
@@ -148,6 +149,25 @@ def encode_dict(envelope: Envelope) -> dict[str, Any]:
     data = spec.dump(spec.load(fields_["data"], event_id=event_id))
     occurred_at = format_timestamp(fields_["occurred_at"])
     return {**fields_, "occurred_at": occurred_at, "data": data}
+
+
+def new_encoded(
+    event_type: str, data: dict[str, Any], *, occurred_at: datetime | None = None
+) -> tuple[Envelope, dict[str, Any]]:
+    """:func:`new_envelope` and :func:`encode_dict` of it, validating the payload once.
+
+    The producer's path (the outbox records one event per write): :func:`new_envelope`
+    validates ``data``, and the fields it fills in itself are valid by construction, so
+    rendering needs no second validation. The result equals ``encode_dict(envelope)``.
+
+    Raises:
+        UnknownEventType, InvalidPayload: as :func:`new_envelope`.
+    """
+    envelope = new_envelope(event_type, data, occurred_at=occurred_at)
+    wire = {f.name: getattr(envelope, f.name) for f in dataclasses.fields(envelope)}
+    wire["occurred_at"] = format_timestamp(envelope.occurred_at)
+    wire["data"] = EVENT_TYPES[envelope.event_type].dump(envelope.data)
+    return envelope, wire
 
 
 def encode(envelope: Envelope) -> bytes:

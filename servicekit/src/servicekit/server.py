@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from servicekit.logs import logging_config
 
@@ -23,6 +24,17 @@ def _child_exit(_server, worker) -> None:
 def _load(factory: str) -> Callable[[], Any]:
     module, _, name = factory.partition(":")
     return getattr(importlib.import_module(module), name)
+
+
+class NoAccessLines(Logger):
+    """gunicorn's logger without its access lines: :mod:`servicekit.requests` writes them,
+    with request ids. With a logging config set, gunicorn would otherwise gather every
+    response's fields for a line that its silenced access logger then drops."""
+
+    access_log_enabled = False
+
+    def access(self, resp, req, environ, request_time) -> None:
+        return None
 
 
 class FactoryServer(BaseApplication):
@@ -70,6 +82,7 @@ def serve(
         "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync",
         "accesslog": None,
+        "logger_class": NoAccessLines,
         "keepalive": 5,
         "graceful_timeout": 10,
         "logconfig_dict": logging_config(service),

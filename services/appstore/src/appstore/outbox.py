@@ -13,12 +13,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from appstore.models import OutboxEvent, OutboxProgress, utcnow
-from appstore_events import encode_dict, new_envelope, routing_key_for
+from appstore_events import new_encoded, routing_key_for
 
 RELAY = "relay"
 
@@ -37,20 +39,27 @@ def record(executor: Session | Connection, event_type: str, data: dict) -> str:
     Raises:
         appstore_events.InvalidPayload: ``data`` does not satisfy the event's schema.
     """
-    envelope = new_envelope(event_type, data, occurred_at=utcnow())
-    stored = encode_dict(envelope)
-    del stored["sequence"]  # given later; see LoggedEvent.wire
-    executor.execute(
-        _RECORD,
-        {
-            "event_id": envelope.event_id,
-            "event_type": envelope.event_type,
-            "routing_key": routing_key_for(envelope.event_type),
-            "occurred_at": envelope.occurred_at,
-            "envelope": json.dumps(stored, separators=(",", ":")),
-        },
-    )
-    return envelope.event_id
+    row = new_row(event_type, data)
+    executor.execute(_RECORD, row)
+    return row["event_id"]
+
+
+def new_row(event_type: str, data: dict, occurred_at: datetime | None = None) -> dict[str, Any]:
+    """The ``outbox`` row of a new event, without its sequence (given later; see
+    :meth:`LoggedEvent.wire`).
+
+    Raises:
+        appstore_events.InvalidPayload: ``data`` does not satisfy the event's schema.
+    """
+    envelope, stored = new_encoded(event_type, data, occurred_at=occurred_at or utcnow())
+    del stored["sequence"]
+    return {
+        "event_id": envelope.event_id,
+        "event_type": envelope.event_type,
+        "routing_key": routing_key_for(envelope.event_type),
+        "occurred_at": envelope.occurred_at,
+        "envelope": json.dumps(stored, separators=(",", ":")),
+    }
 
 
 @dataclass(frozen=True)

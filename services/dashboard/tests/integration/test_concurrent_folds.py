@@ -83,8 +83,8 @@ def _per_app(events) -> dict[int, tuple[int, int]]:
 def test_every_statement_takes_its_row_locks_in_key_order(postgres_db, log):
     # Two folds that lock shared rows in opposite orders deadlock only when their
     # statements run within microseconds of each other: too rare to provoke on demand, so
-    # the order itself is checked. PostgreSQL locks the rows of a multi-row upsert in the
-    # order of its VALUES.
+    # the order itself is checked. PostgreSQL locks the rows of an upsert from unnested
+    # arrays in the arrays' order.
     batch = [
         log.purchased(n, 1 + n % 13, 1 + n % 17, 1 + n % 5, 2, f"10:{n % 19:02d}:{n % 60:02d}")
         for n in range(1, 200)
@@ -112,6 +112,10 @@ def test_every_statement_takes_its_row_locks_in_key_order(postgres_db, log):
 
 
 def _row_keys(parameters: dict, key_columns: list[str]) -> list[tuple]:
-    """The primary keys of a multi-row INSERT's rows, in VALUES order."""
-    rows = sum(1 for name in parameters if name.startswith(f"{key_columns[0]}__"))
-    return [tuple(parameters[f"{c}__{i}"] for c in key_columns) for i in range(rows)]
+    """The primary keys of an upsert's rows in array order (a column holding the same
+    value in every row is sent once, as ``<column>_value``)."""
+    rows = max(len(v) for name, v in parameters.items() if name.endswith("_values"))
+    columns = [
+        parameters.get(f"{c}_values") or [parameters[f"{c}_value"]] * rows for c in key_columns
+    ]
+    return list(zip(*columns, strict=True))

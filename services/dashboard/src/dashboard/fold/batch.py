@@ -6,11 +6,18 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from appstore_events import Envelope
 from dashboard.fold import progress
 from dashboard.fold.plan import Deltas, check_foldable, plan_checked, unique_events
-from dashboard.fold.upserts import apply_deltas, dialect_insert, insert_rows
+from dashboard.fold.upserts import (
+    apply_deltas,
+    built_once,
+    dialect_name,
+    insert_for,
+    insert_rows,
+)
 from dashboard.models import ProcessedEvent
 from sqlstore import Executor
 
@@ -83,12 +90,13 @@ def _record_processed(executor: Executor, batch: list[Envelope]) -> set[str]:
         }
         for envelope in sorted(batch, key=lambda envelope: envelope.event_id)
     ]
-    table = ProcessedEvent.__table__
     # A row another fold has inserted but not yet committed makes this wait for the
     # outcome: skipped if that fold commits, inserted here if it rolls back.
-    inserted = insert_rows(
-        executor,
-        dialect_insert(executor, table).on_conflict_do_nothing().returning(table.c.event_id),
-        rows,
-    )
+    inserted = insert_rows(executor, _dedupe_insert(dialect_name(executor)), rows)
     return set(inserted.scalars())
+
+
+@built_once
+def _dedupe_insert(dialect: str) -> Any:
+    table = ProcessedEvent.__table__
+    return insert_for(dialect, table).on_conflict_do_nothing().returning(table.c.event_id)

@@ -10,6 +10,7 @@ deadlocking. ``processed_events`` comes first (see :mod:`dashboard.fold.batch`) 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Table, and_, bindparam, case, func, or_, select
@@ -28,18 +29,29 @@ from dashboard.models import (
 )
 from sqlstore import Executor
 
-#: Execution option: on PostgreSQL, send a statement's rows as one array per column.
-ROWS_AS_ARRAYS = "dashboard_rows_as_arrays"
-
 
 def dialect_insert(executor: Executor, table: Table) -> Any:
-    """Return an INSERT on ``table`` that can take ``ON CONFLICT`` on the executor's dialect."""
-    name = _dialect_name(executor)
-    if name == "postgresql":
+    """:func:`insert_for` the executor's dialect."""
+    return insert_for(dialect_name(executor), table)
+
+
+def insert_for(dialect: str, table: Table) -> Any:
+    """An INSERT on ``table`` that can take ``ON CONFLICT`` in the dialect named ``dialect``."""
+    if dialect == "postgresql":
         return postgresql.insert(table)
-    if name == "sqlite":
+    if dialect == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"no upsert for the {name} dialect")
+    raise NotImplementedError(f"no upsert for the {dialect} dialect")
+
+
+def built_once(build):
+    """Cache a statement builder taking the dialect's name.
+
+    Every fold runs the same statements; built afresh, each would cost its construction and
+    the computation of its cache key (a few milliseconds a batch in all), more than
+    compiling it does once it is cached.
+    """
+    return functools.cache(build)
 
 
 def apply_deltas(executor: Executor, deltas: Deltas) -> None:
@@ -60,14 +72,22 @@ def _upsert_buyers(executor: Executor, buyers: dict[int, BuyerDelta]) -> int:
     """Record the batch's buyers; return how many had never bought before."""
     if not buyers:
         return 0
-    table = Buyer.__table__
     rows = [
         {"buyer_id": buyer_id, "first_purchase_at": b.first_purchase_at, "purchases": b.purchases}
         for buyer_id, b in sorted(buyers.items())
     ]
-    upsert = dialect_insert(executor, table)
+    # A row whose count is just what this batch added did not exist before. A concurrent
+    # fold adding the same buyer makes this statement wait for its commit, then add to it.
+    after = insert_rows(executor, _buyers_upsert(dialect_name(executor)), rows).all()
+    return sum(1 for buyer_id, purchases in after if purchases == buyers[buyer_id].purchases)
+
+
+@built_once
+def _buyers_upsert(dialect: str) -> Any:
+    table = Buyer.__table__
+    upsert = insert_for(dialect, table)
     new, old = upsert.excluded, table.c
-    statement = upsert.on_conflict_do_update(
+    return upsert.on_conflict_do_update(
         index_elements=[old.buyer_id],
         set_={
             # A purchase folded late may be older than the one that made the buyer known.
@@ -78,10 +98,6 @@ def _upsert_buyers(executor: Executor, buyers: dict[int, BuyerDelta]) -> int:
             "purchases": old.purchases + new.purchases,
         },
     ).returning(old.buyer_id, old.purchases)
-    # A row whose count is just what this batch added did not exist before. A concurrent
-    # fold adding the same buyer makes this statement wait for its commit, then add to it.
-    after = insert_rows(executor, statement, rows).all()
-    return sum(1 for buyer_id, purchases in after if purchases == buyers[buyer_id].purchases)
 
 
 def _insert_known_users(executor: Executor, deltas: Deltas) -> None:
@@ -96,15 +112,18 @@ def _insert_known_users(executor: Executor, deltas: Deltas) -> None:
         }
         for user_id, user in sorted(deltas.known_users.items())
     ]
+    _upsert_rows(executor, _known_users_insert(dialect_name(executor)), rows)
+
+
+@built_once
+def _known_users_insert(dialect: str) -> Any:
     # A user registers once; the dedupe record already keeps a replay from getting here.
-    statement = dialect_insert(executor, KnownUser.__table__).on_conflict_do_nothing()
-    _upsert_rows(executor, statement, rows)
+    return _returning_key(insert_for(dialect, KnownUser.__table__).on_conflict_do_nothing())
 
 
 def _upsert_apps(executor: Executor, deltas: Deltas) -> None:
     if not deltas.apps:
         return
-    table = AppStats.__table__
     rows = [
         {
             "app_id": app_id,
@@ -119,15 +138,20 @@ def _upsert_apps(executor: Executor, deltas: Deltas) -> None:
         }
         for app_id, app in sorted(deltas.apps.items())
     ]
-    upsert = dialect_insert(executor, table)
+    _upsert_rows(executor, _apps_upsert(dialect_name(executor)), rows)
+
+
+@built_once
+def _apps_upsert(dialect: str) -> Any:
+    table = AppStats.__table__
+    upsert = insert_for(dialect, table)
     new, old = upsert.excluded, table.c
     # NULL title_sequence (no title in this batch) compares unknown: the old title stays.
     newer_title = and_(
         new.title_sequence.is_not(None),
         or_(old.title_sequence.is_(None), new.title_sequence > old.title_sequence),
     )
-    _upsert_rows(
-        executor,
+    return _returning_key(
         upsert.on_conflict_do_update(
             index_elements=[old.app_id],
             set_={
@@ -141,15 +165,13 @@ def _upsert_apps(executor: Executor, deltas: Deltas) -> None:
                 "purchases": old.purchases + new.purchases,
                 "revenue": old.revenue + new.revenue,
             },
-        ),
-        rows,
+        )
     )
 
 
 def _upsert_developers(executor: Executor, deltas: Deltas) -> None:
     if not deltas.developers:
         return
-    table = DeveloperStats.__table__
     rows = [
         {
             "owner_id": owner_id,
@@ -159,15 +181,10 @@ def _upsert_developers(executor: Executor, deltas: Deltas) -> None:
         }
         for owner_id, developer in sorted(deltas.developers.items())
     ]
-    upsert = dialect_insert(executor, table)
     _upsert_rows(
         executor,
-        upsert.on_conflict_do_update(
-            index_elements=[table.c.owner_id],
-            set_={
-                name: table.c[name] + upsert.excluded[name]
-                for name in ("apps", "purchases", "revenue")
-            },
+        _adding_upsert(
+            dialect_name(executor), DeveloperStats.__table__, ("apps", "purchases", "revenue")
         ),
         rows,
     )
@@ -177,7 +194,6 @@ def _add_app_sales(executor: Executor, sales: dict[tuple[str, Any, int], SalesDe
     """Add the batch's purchases and revenue to the per-app sales buckets, both spans at once."""
     if not sales:
         return
-    table = AppSales.__table__
     rows = [
         {
             "span": span,
@@ -189,13 +205,9 @@ def _add_app_sales(executor: Executor, sales: dict[tuple[str, Any, int], SalesDe
         }
         for (span, start, app_id), sale in sorted(sales.items())
     ]
-    upsert = dialect_insert(executor, table)
     _upsert_rows(
         executor,
-        upsert.on_conflict_do_update(
-            index_elements=[table.c.span, table.c.bucket_start, table.c.app_id],
-            set_={name: table.c[name] + upsert.excluded[name] for name in ("purchases", "revenue")},
-        ),
+        _adding_upsert(dialect_name(executor), AppSales.__table__, ("purchases", "revenue")),
         rows,
     )
 
@@ -207,73 +219,81 @@ def _add_to_series(executor: Executor, table: Table, counts: dict) -> None:
         if value
     ]
     if rows:
-        _add_values(executor, table, ["metric", "bucket_start"], rows)
+        _upsert_rows(executor, _adding_upsert(dialect_name(executor), table), rows)
 
 
 def _add_to_totals(executor: Executor, totals: dict[str, int]) -> None:
     rows = [{"name": name, "value": value} for name, value in sorted(totals.items()) if value]
     if rows:
-        _add_values(executor, Total.__table__, ["name"], rows)
+        _upsert_rows(executor, _adding_upsert(dialect_name(executor), Total.__table__), rows)
 
 
-def _add_values(executor: Executor, table: Table, key: list[str], rows: list[dict]) -> None:
-    upsert = dialect_insert(executor, table)
-    _upsert_rows(
-        executor,
+@built_once
+def _adding_upsert(dialect: str, table: Table, added: tuple[str, ...] = ("value",)) -> Any:
+    """An upsert that adds the ``added`` columns of a new row to those of an existing one."""
+    upsert = insert_for(dialect, table)
+    return _returning_key(
         upsert.on_conflict_do_update(
-            index_elements=[table.c[name] for name in key],
-            set_={"value": table.c.value + upsert.excluded.value},
-        ),
-        rows,
+            index_elements=list(table.primary_key.columns),
+            set_={name: table.c[name] + upsert.excluded[name] for name in added},
+        )
     )
 
 
+def _returning_key(statement: Any) -> Any:
+    return statement.returning(*statement.table.primary_key.columns)
+
+
 def _upsert_rows(executor: Executor, statement: Any, rows: list[dict]) -> None:
-    """Run an INSERT ... ON CONFLICT for ``rows`` (see :func:`insert_rows`)."""
-    key = statement.table.primary_key.columns
-    insert_rows(executor, statement.returning(*key), rows).all()
+    """Run an INSERT ... ON CONFLICT ... RETURNING for ``rows`` (see :func:`insert_rows`).
+
+    RETURNING makes SQLAlchemy send the rows as multi-row statements; what comes back is
+    not needed."""
+    insert_rows(executor, statement, rows).all()
 
 
 def insert_rows(executor: Executor, statement: Any, rows: list[dict]) -> CursorResult:
     """Run the INSERT ``statement`` (with its ON CONFLICT and RETURNING) for ``rows``.
 
     ``rows`` all have the same keys, the columns to insert, and come in the order their row
-    locks are to be taken. By default the statement is executed for the list of rows; with
-    RETURNING, SQLAlchemy sends them as multi-row VALUES statements rendered from one cached
-    compilation (without it, an executemany of an upsert would go row by row, and a literal
-    multi-row ``.values()`` is compiled afresh for every size).
+    locks are to be taken.
 
-    On PostgreSQL, a connection with the execution option :data:`ROWS_AS_ARRAYS` sends one
-    array per column instead, unnested by the server in array order: a single statement
-    whose parameters the driver adapts in C, where rendering multi-row VALUES costs
-    SQLAlchemy about as much per row as the server's work. ``dashboard rebuild`` folds the
-    whole log that way.
+    On PostgreSQL the rows go as one array per column, unnested by the server in array
+    order: a single statement whose parameters the driver adapts in C. Rendering them as
+    multi-row VALUES instead costs SQLAlchemy about as much per row as the server's work
+    (measured: the live worker's CPU per event fell by a fifth without it).
+
+    On SQLite the statement is executed for the list of rows; with RETURNING, SQLAlchemy
+    sends them as multi-row VALUES statements rendered from one cached compilation
+    (without it, an executemany of an upsert would go row by row).
     """
-    if _dialect_name(executor) != "postgresql" or not _rows_as_arrays(executor):
+    if dialect_name(executor) != "postgresql":
         return executor.execute(statement, rows)
-    columns, first = statement.table.c, rows[0]
+    first = rows[0]
     # A column holding one object in every row (a fold's timestamp, say) is sent once.
     same = [name for name in first if all(row[name] is first[name] for row in rows[1:])]
     if len(same) == len(first):  # one row (or one object in every column): no array is left
         same = same[1:]
-    varying = [name for name in first if name not in same]
+    varying = tuple(name for name in first if name not in same)
+    values = {f"{name}_values": [row[name] for row in rows] for name in varying}
+    values.update({f"{name}_value": first[name] for name in same})
+    return executor.execute(_from_arrays(statement, varying, tuple(same)), values)
+
+
+@functools.lru_cache(maxsize=256)
+def _from_arrays(statement: Any, varying: tuple[str, ...], same: tuple[str, ...]) -> Any:
+    """``statement`` inserting from one array per ``varying`` column and one value per
+    ``same`` column (see :func:`insert_rows`)."""
+    columns = statement.table.c
     arrays = [
         bindparam(f"{name}_values", type_=postgresql.ARRAY(columns[name].type)) for name in varying
     ]
     unnested = func.unnest(*arrays).table_valued(*varying).render_derived()
     constants = [bindparam(f"{name}_value", type_=columns[name].type) for name in same]
-    source = select(*unnested.c, *constants)
-    values = {f"{name}_values": [row[name] for row in rows] for name in varying}
-    values.update({f"{name}_value": first[name] for name in same})
-    return executor.execute(statement.from_select([*varying, *same], source), values)
+    return statement.from_select([*varying, *same], select(*unnested.c, *constants))
 
 
-def _rows_as_arrays(executor: Executor) -> bool:
-    connection = executor if isinstance(executor, Connection) else executor.connection()
-    return bool(connection.get_execution_options().get(ROWS_AS_ARRAYS))
-
-
-def _dialect_name(executor: Executor) -> str:
+def dialect_name(executor: Executor) -> str:
     if isinstance(executor, Connection):
         return executor.dialect.name
     return executor.get_bind().dialect.name

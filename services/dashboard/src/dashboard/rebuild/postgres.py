@@ -13,7 +13,6 @@ from contextlib import contextmanager, suppress
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from dashboard.fold.upserts import ROWS_AS_ARRAYS
 from dashboard.models import EVENTS_PROGRESS, Base, FoldProgress
 from dashboard.rebuild.tables import (
     PROGRESS_COLUMNS,
@@ -38,7 +37,7 @@ class PostgresFreshTables(FreshTables):
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._translate = {"schema_translate_map": {None: FRESH_SCHEMA}, ROWS_AS_ARRAYS: True}
+        self._translate = {"schema_translate_map": {None: FRESH_SCHEMA}}
         self._engine: Engine = db.engine.execution_options(**self._translate)
 
     @contextmanager

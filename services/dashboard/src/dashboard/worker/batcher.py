@@ -19,7 +19,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 from appstore_events import Envelope
 from dashboard.fold import FoldResult, UnfoldableEvent
@@ -36,15 +35,30 @@ class FoldTimeout(TimeoutError):
     """The batch holding an event was not committed in time; the event may still fold."""
 
 
-@dataclass(eq=False)
 class _Waiter:
-    envelope: Envelope
-    done: threading.Event = field(default_factory=threading.Event)
-    error: BaseException | None = None
+    """One submitted envelope and its latch: a lock taken at the start and released, by
+    the folding thread, when the envelope's batch is done.
+
+    A bare lock rather than a :class:`threading.Event`: a batch wakes hundreds of waiting
+    threads at once, and an Event's condition makes each of them take one more lock, all
+    the same one, on its way out.
+    """
+
+    __slots__ = ("_latch", "envelope", "error")
+
+    def __init__(self, envelope: Envelope) -> None:
+        self.envelope = envelope
+        self.error: BaseException | None = None
+        self._latch = threading.Lock()
+        self._latch.acquire()
 
     def release(self, error: BaseException | None = None) -> None:
         self.error = error
-        self.done.set()
+        self._latch.release()
+
+    def wait(self, timeout: float | None) -> bool:
+        """Return True once released, False if ``timeout`` seconds passed first."""
+        return self._latch.acquire(timeout=-1 if timeout is None else timeout)
 
 
 class Batcher:
@@ -86,7 +100,7 @@ class Batcher:
         self._ensure_started()
         waiter = _Waiter(envelope)
         self._incoming.put(waiter)
-        if not waiter.done.wait(timeout):
+        if not waiter.wait(timeout):
             raise FoldTimeout(f"event {envelope.event_id} not folded within {timeout} s")
         if waiter.error is not None:
             raise waiter.error
