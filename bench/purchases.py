@@ -132,6 +132,7 @@ def check_invariants(parts, credit_before: int, answered_201: int, in_flight: in
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=5, help="seconds of unmeasured load first")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
@@ -159,6 +160,11 @@ def main() -> None:
         server = start_server(settings, port, args.workers, args.threads, data_dir / "log")
         base = f"http://127.0.0.1:{port}"
         try:
+            # /readyz answers once one worker is up; the others may still be starting. Nothing
+            # is measured until all of them answer and the machine has settled.
+            print(f"warming up for {args.warmup}s", flush=True)
+            warmup_env = {**env, "BENCH_GET": "/healthz"}
+            wrk(base, warmup_env, args.connections, args.wrk_threads, args.warmup)
             runs = {}
             for name, extra in (
                 ("GET /healthz", {"BENCH_GET": "/healthz"}),

@@ -99,12 +99,25 @@ def serve(appstore_url: str, data_dir: Path, workers: int) -> tuple[subprocess.P
             raise SystemExit("appstore serve exited early")
         try:
             if requests.get(f"{base_url}/readyz", timeout=1).ok:
+                settle(server.pid)
                 return server, base_url
         except requests.RequestException:
             pass
         time.sleep(0.1)
     server.terminate()
     raise SystemExit("appstore serve did not become ready")
+
+
+def settle(pid: int, idle_share: float = 0.05, window: float = 0.5) -> None:
+    """Wait until ``pid`` and its children use less than ``idle_share`` of a core: /readyz
+    answers once one worker is up, while the others may still be starting."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        before = sum(_cpu_seconds(p) or 0 for p in [pid, *_children(pid)])
+        time.sleep(window)
+        after = sum(_cpu_seconds(p) or 0 for p in [pid, *_children(pid)])
+        if after - before < idle_share * window:
+            return
 
 
 class CpuMeter:
