@@ -54,7 +54,8 @@ class _Waiter:
 
     def release(self, error: BaseException | None = None) -> None:
         self.error = error
-        self._latch.release()
+        if self._latch.locked():  # a second release (a failure while releasing) is a no-op
+            self._latch.release()
 
     def wait(self, timeout: float | None) -> bool:
         """Return True once released, False if ``timeout`` seconds passed first."""
