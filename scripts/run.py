@@ -9,6 +9,7 @@ DASHBOARD_DATABASE_URL, REDIS_URL) the same processes run on RabbitMQ, PostgreSQ
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -151,9 +152,36 @@ def _shutdown(processes: dict[str, subprocess.Popen], failed: bool) -> int:
         try:
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            _kill_tree(process)
     return 1 if failed else 0
+
+
+def _kill_tree(process: subprocess.Popen) -> None:
+    """SIGKILL a process and everything it started: killing only a gunicorn master whose
+    worker is slow to exit would leave that worker running on its own."""
+    descendants = _descendants(process.pid)
+    process.kill()
+    for pid in descendants:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    process.wait()
+
+
+def _descendants(root: int) -> list[int]:
+    """The processes below ``root``, from /proc (none where there is no /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(entry.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.parent.name))
+    found, todo = [], list(children.get(root, ()))
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, ()))
+    return found
 
 
 if __name__ == "__main__":

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -19,14 +17,10 @@ from pathlib import Path
 import pytest
 from topology import REPOSITORY
 
+from servicekit.testing import free_port, serving
+
 SCRIPT = REPOSITORY / "infra/appstore/ensure_service_account.py"
 APPSTORE = Path(sys.executable).with_name("appstore")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -46,33 +40,10 @@ def appstore_url(appstore_env, tmp_path_factory):
     subprocess.run([APPSTORE, "db", "upgrade"], env=appstore_env, check=True)
     port = free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [APPSTORE, "serve", "--port", str(port), "--workers", "1"],
-            env=appstore_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    command = [str(APPSTORE), "serve", "--port", str(port), "--workers", "1"]
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, server, log)
+    with serving(command, appstore_env, url, log):
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-
-
-def wait_ready(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"appstore serve exited:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    pytest.fail(f"appstore serve did not answer:\n{log.read_text()}")
 
 
 def ensure(env: dict, url: str, username: str, password: str) -> subprocess.CompletedProcess:

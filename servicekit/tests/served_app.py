@@ -13,4 +13,8 @@ def create() -> Flask:
     def hello():
         return "hi"
 
+    @app.get("/readyz")
+    def ready():
+        return "ready"
+
     return app

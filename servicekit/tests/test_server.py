@@ -1,19 +1,18 @@
 """``servicekit.server.serve``: the factory under gunicorn, every line JSON, one access line
-per request."""
+per request; and ``servicekit.testing.serving``, which runs it for the tests."""
 
 from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
 import requests
+
+from servicekit.testing import ServerDidNotStart, free_port, serving
 
 HERE = Path(__file__).resolve().parent
 SERVE = """
@@ -22,12 +21,6 @@ from servicekit.server import serve
 serve("served_app:create", service="kit-test", host="127.0.0.1", port=int(sys.argv[1]),
       workers=1, threads=2)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -41,24 +34,18 @@ def served(tmp_path):
         "LOG_ACCESS": "true",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
     }
-    with output.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-c", SERVE, str(port)], env=env, stdout=sink, stderr=sink
-        )
     base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            if process.poll() is not None:
-                pytest.fail(output.read_text(), pytrace=False)
-            try:
-                requests.get(f"{base}/hello", headers={"X-Request-ID": "warm-up"}, timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
-        yield base, lambda: output.read_text()
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+    with serving([sys.executable, "-c", SERVE, str(port)], env, base, output):
+        yield base, output.read_text
+
+
+def test_a_server_that_exits_is_reported_with_its_output(tmp_path):
+    command = [sys.executable, "-c", "print('no such server'); raise SystemExit(3)"]
+    with (
+        pytest.raises(ServerDidNotStart, match="exited with 3:\nno such server"),
+        serving(command, os.environ, f"http://127.0.0.1:{free_port()}", tmp_path / "log"),
+    ):
+        pass
 
 
 def test_every_line_is_json_and_each_request_has_one_access_line(served):
@@ -68,11 +55,11 @@ def test_every_line_is_json_and_each_request_has_one_access_line(served):
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         lines = [json.loads(line) for line in output().splitlines()]
-        access = [line for line in lines if line["logger"] == "access"]
-        if len(access) >= 4:
+        hello = [line for line in lines if line["logger"] == "access" and line["path"] == "/hello"]
+        if len(hello) >= len(ids):
             break
         time.sleep(0.05)
-    assert [line["request_id"] for line in access] == ["warm-up", *ids]
+    assert [line["request_id"] for line in hello] == ids
     assert all(line["service"] == "kit-test" for line in lines)
     assert not [line for line in lines if line["logger"] == "gunicorn.access"]
     assert any(line["logger"] == "gunicorn.error" for line in lines)  # gunicorn's own, as JSON

@@ -1,16 +1,24 @@
-"""Fixtures shared by the Dashboard's tests that talk to RabbitMQ."""
+"""Fixtures shared by the Dashboard's tests: RabbitMQ, envelopes as the Appstore logs them,
+and ``appstore serve`` on a prepared database."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import itertools
+import os
+import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
 
 import pika
 import pytest
 
-from appstore_events import EXCHANGE, Envelope, encode, routing_key_for
+from appstore_events import EXCHANGE, Envelope, encode, new_envelope, routing_key_for
 from dashboard.worker.topology import QUEUE_ARGUMENTS, declare
-from servicekit.testing import ServiceUnavailable, rabbitmq_url
+from servicekit.testing import ServiceUnavailable, free_port, rabbitmq_url, serving
 
 
 class Rabbit:
@@ -100,3 +108,122 @@ def rabbit(broker_url) -> Iterator[Rabbit]:
     yield connection
     connection.purge()
     connection.close()
+
+
+# --- envelopes --------------------------------------------------------------------------------
+
+
+def moment(at: str | datetime) -> datetime:
+    """``at`` itself, or for ``"hh:mm:ss"`` that time on the scripted day, in UTC."""
+    if isinstance(at, datetime):
+        return at
+    return datetime.fromisoformat(f"2026-11-26T{at}+00:00")
+
+
+class EventLog:
+    """Builds envelopes the way the Appstore publishes them: numbered in order, with
+    ``occurred_at`` equal to the domain time the payload carries. Times are datetimes or
+    ``"hh:mm:ss"`` on the scripted day (see :func:`moment`)."""
+
+    def __init__(self) -> None:
+        self._sequences = itertools.count(1)
+
+    def event(
+        self, event_type: str, at: str | datetime, *, sequence: int | None = None, **data
+    ) -> Envelope:
+        """An event of ``event_type`` happening at ``at``; the ``*_at`` fields of ``data``
+        may be given as :func:`moment` takes them."""
+        loaded = {k: moment(v) if k.endswith("_at") else v for k, v in data.items()}
+        envelope = new_envelope(event_type, loaded)
+        number = next(self._sequences) if sequence is None else sequence
+        return dataclasses.replace(envelope, occurred_at=moment(at)).with_sequence(number)
+
+    def registered(self, user_id: int, username: str, at: str | datetime, **kw) -> Envelope:
+        return self.event(
+            "UserRegistered",
+            at,
+            user_id=user_id,
+            username=username,
+            role="user",
+            registered_at=at,
+            **kw,
+        )
+
+    def granted(self, user_id: int, amount: int, at: str | datetime, **kw) -> Envelope:
+        return self.event(
+            "CreditGranted", at, user_id=user_id, amount=amount, granted_by=99, granted_at=at, **kw
+        )
+
+    def created(self, app_id: int, owner_id: int, title: str, at: str | datetime, **kw) -> Envelope:
+        return self.event(
+            "AppCreated",
+            at,
+            app_id=app_id,
+            owner_id=owner_id,
+            title=title,
+            price=kw.pop("price", 10),
+            created_at=at,
+            **kw,
+        )
+
+    def updated(
+        self, app_id: int, at: str | datetime, sequence: int | None = None, **changes
+    ) -> Envelope:
+        return self.event("AppUpdated", at, sequence=sequence, app_id=app_id, changes=changes)
+
+    def verified(self, app_id: int, at: str | datetime, **kw) -> Envelope:
+        return self.event("AppVerified", at, app_id=app_id, verified_by=99, verified_at=at, **kw)
+
+    def deleted(self, app_id: int, at: str | datetime, **kw) -> Envelope:
+        return self.event("AppDeleted", at, app_id=app_id, deleted_by=99, deleted_at=at, **kw)
+
+    def purchased(
+        self,
+        purchase_id: int,
+        app_id: int,
+        buyer_id: int,
+        owner_id: int,
+        price: int,
+        at: str | datetime,
+    ) -> Envelope:
+        return self.event(
+            "AppPurchased",
+            at,
+            purchase_id=purchase_id,
+            app_id=app_id,
+            buyer_id=buyer_id,
+            owner_id=owner_id,
+            price=price,
+            purchased_at=at,
+        )
+
+
+@pytest.fixture
+def log() -> EventLog:
+    return EventLog()
+
+
+# --- the Appstore -----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def served_appstore(database_url: str, data_dir: Path, workers: int = 2) -> Iterator[str]:
+    """``appstore serve`` on a migrated database until the block ends; yields its URL. Its
+    output goes to ``data_dir/serve.log``."""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("APPSTORE_")},
+        "APPSTORE_DATABASE_URL": database_url,
+        "APPSTORE_DATA_DIR": str(data_dir),
+        "APPSTORE_PASSWORD_PROFILE": "cheapest",
+    }
+    command = [str(Path(sys.executable).with_name("appstore")), "serve", "--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    with serving([*command, "--workers", str(workers)], env, url, data_dir / "serve.log"):
+        yield url
+
+
+@pytest.fixture(scope="session")
+def serve_appstore():
+    """:func:`served_appstore`, for fixtures of any scope."""
+    return served_appstore

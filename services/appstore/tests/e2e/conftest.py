@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from servicekit.testing import free_port, serving
 
 
 @pytest.fixture(scope="session")
@@ -32,32 +24,7 @@ def live_server(components, tmp_path_factory):
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path_factory.mktemp("metrics")),
     }
     log = tmp_path_factory.mktemp("server") / "serve.log"
-    appstore = Path(sys.executable).with_name("appstore")
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(appstore), "serve", "--port", str(port), "--workers", "4", "--threads", "4"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    command = [str(Path(sys.executable).with_name("appstore")), "serve", "--port", str(port)]
     base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base_url, process, log)
+    with serving([*command, "--workers", "4", "--threads", "4"], env, base_url, log):
         yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
-def _wait_ready(base_url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"appstore serve exited early:\n{log.read_text()}")
-        try:
-            if requests.get(f"{base_url}/readyz", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"appstore serve did not become ready:\n{log.read_text()}")

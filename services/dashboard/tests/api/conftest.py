@@ -9,7 +9,6 @@ events in plain Python.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import random
 import threading
 import uuid
@@ -28,7 +27,7 @@ from appstore.config import Settings as AppstoreSettings
 from appstore.migrations import upgrade as upgrade_appstore
 from appstore.security.tokens import TokenService
 from appstore.services import users
-from appstore_events import Envelope, new_envelope
+from appstore_events import Envelope
 from dashboard.app import create_app
 from dashboard.bootstrap import bootstrap
 from dashboard.config import Settings
@@ -209,60 +208,6 @@ def postgres_stack(make_stack) -> Stack:
     return make_stack("postgres", "memory")
 
 
-class EventLog:
-    """Envelopes numbered in log order, ``occurred_at`` equal to the payload's time."""
-
-    def __init__(self) -> None:
-        self._sequences = itertools.count(1)
-
-    def event(self, event_type: str, at: datetime, **data) -> Envelope:
-        envelope = new_envelope(event_type, data)
-        envelope = dataclasses.replace(envelope, occurred_at=at)
-        return envelope.with_sequence(next(self._sequences))
-
-    def registered(self, user_id: int, username: str, at: datetime) -> Envelope:
-        return self.event(
-            "UserRegistered",
-            at,
-            user_id=user_id,
-            username=username,
-            role="user",
-            registered_at=at,
-        )
-
-    def granted(self, user_id: int, amount: int, at: datetime) -> Envelope:
-        return self.event(
-            "CreditGranted", at, user_id=user_id, amount=amount, granted_by=1, granted_at=at
-        )
-
-    def created(self, app_id: int, owner_id: int, title: str, at: datetime) -> Envelope:
-        return self.event(
-            "AppCreated", at, app_id=app_id, owner_id=owner_id, title=title, price=10, created_at=at
-        )
-
-    def verified(self, app_id: int, at: datetime) -> Envelope:
-        return self.event("AppVerified", at, app_id=app_id, verified_by=1, verified_at=at)
-
-    def purchased(
-        self, purchase_id: int, app_id: int, buyer_id: int, owner_id: int, price: int, at: datetime
-    ) -> Envelope:
-        return self.event(
-            "AppPurchased",
-            at,
-            purchase_id=purchase_id,
-            app_id=app_id,
-            buyer_id=buyer_id,
-            owner_id=owner_id,
-            price=price,
-            purchased_at=at,
-        )
-
-
-@pytest.fixture
-def log() -> EventLog:
-    return EventLog()
-
-
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
@@ -441,9 +386,10 @@ PINNED = [
 ]
 
 
-def scripted_events(log: EventLog, seed: int = 7) -> list[Envelope]:
+def scripted_events(log, seed: int = 7) -> list[Envelope]:
     """Users, apps and about 500 purchases around both of Berlin's 2026 clock changes,
-    with purchases pinned on bucket edges; one purchase long before, for all-time."""
+    with purchases pinned on bucket edges; one purchase long before, for all-time. ``log``
+    is the ``log`` fixture's builder."""
     rng = random.Random(seed)
     events = [
         log.registered(owner, name, utc("2026-03-01T08:00:00+00:00"))

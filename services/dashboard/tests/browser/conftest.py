@@ -15,11 +15,8 @@ missing, as in a fresh clone. Screenshots go to ``services/dashboard/test-artifa
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -76,17 +73,9 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.write_line(f"screenshot of the dashboard page: {path}")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_ready(url: str, process: subprocess.Popen | None = None) -> None:
+def wait_until_ready(url: str) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            pytest.fail(f"the server for {url} exited with {process.returncode}", pytrace=False)
         try:
             if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
                 return
@@ -156,7 +145,7 @@ def postgres_admin_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def appstore(postgres_admin_url, tmp_path_factory) -> Iterator[ServedAppstore]:
+def appstore(postgres_admin_url, tmp_path_factory, serve_appstore) -> Iterator[ServedAppstore]:
     """The Appstore with a month of history, served by ``appstore serve``."""
     data_dir = tmp_path_factory.mktemp("appstore")
     with throwaway_database(postgres_admin_url, "browser_appstore") as url:
@@ -169,26 +158,11 @@ def appstore(postgres_admin_url, tmp_path_factory) -> Iterator[ServedAppstore]:
         engine = create_engine(url, poolclass=NullPool)
         served = ServedAppstore("", parts.db, seeded, Truth(engine))
         served.number_events()
-        port = free_port()
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("APPSTORE_")},
-            "APPSTORE_DATABASE_URL": url,
-            "APPSTORE_DATA_DIR": str(data_dir),
-            "APPSTORE_PASSWORD_PROFILE": "cheapest",
-        }
-        command = [str(Path(sys.executable).with_name("appstore")), "serve", "--port", str(port)]
-        log = (data_dir / "serve.log").open("wb")
-        server = subprocess.Popen(
-            [*command, "--workers", "2"], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        served.url = f"http://127.0.0.1:{port}"
         try:
-            wait_until_ready(served.url, server)
-            yield served
+            with serve_appstore(url, data_dir) as base_url:
+                served.url = base_url
+                yield served
         finally:
-            server.terminate()
-            server.wait(timeout=20)
-            log.close()
             engine.dispose()
             parts.db.dispose()
 

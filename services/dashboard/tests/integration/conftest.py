@@ -11,20 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import itertools
-import os
 import random
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from sqlalchemy import Table, func, select, update
 
 from appstore import models as store
@@ -35,7 +27,6 @@ from appstore.errors import Conflict, InsufficientCredit
 from appstore.migrations import upgrade as upgrade_appstore
 from appstore.security.principal import Principal
 from appstore.services import apps, purchases, users
-from appstore_events import Envelope, new_envelope
 from dashboard.appstore_client import AppstoreClient
 from dashboard.migrations import upgrade
 from dashboard.models import (
@@ -127,83 +118,6 @@ def reset_projections(database: Database) -> None:
                 connection.execute(table.delete())
 
 
-def utc(text: str) -> datetime:
-    """``"09:30:15"`` → that time on the scripted day, in UTC."""
-    return datetime.fromisoformat(f"2026-11-26T{text}+00:00")
-
-
-class EventLog:
-    """Builds envelopes the way the Appstore publishes them: numbered in order, with
-    ``occurred_at`` equal to the domain time the payload carries."""
-
-    def __init__(self) -> None:
-        self._sequences = itertools.count(1)
-
-    def event(self, event_type: str, at: str, *, sequence: int | None = None, **data) -> Envelope:
-        """An event of ``event_type`` happening at ``at``; timestamps in ``data`` may be
-        given as ``"hh:mm:ss"`` strings."""
-        loaded = {k: utc(v) if k.endswith("_at") else v for k, v in data.items()}
-        envelope = new_envelope(event_type, loaded)
-        number = next(self._sequences) if sequence is None else sequence
-        return dataclasses.replace(envelope, occurred_at=utc(at)).with_sequence(number)
-
-    def registered(self, user_id: int, username: str, at: str, **kw) -> Envelope:
-        return self.event(
-            "UserRegistered",
-            at,
-            user_id=user_id,
-            username=username,
-            role="user",
-            registered_at=at,
-            **kw,
-        )
-
-    def granted(self, user_id: int, amount: int, at: str, **kw) -> Envelope:
-        return self.event(
-            "CreditGranted", at, user_id=user_id, amount=amount, granted_by=99, granted_at=at, **kw
-        )
-
-    def created(self, app_id: int, owner_id: int, title: str, at: str, **kw) -> Envelope:
-        return self.event(
-            "AppCreated",
-            at,
-            app_id=app_id,
-            owner_id=owner_id,
-            title=title,
-            price=kw.pop("price", 10),
-            created_at=at,
-            **kw,
-        )
-
-    def updated(self, app_id: int, at: str, sequence: int | None = None, **changes) -> Envelope:
-        return self.event("AppUpdated", at, sequence=sequence, app_id=app_id, changes=changes)
-
-    def verified(self, app_id: int, at: str, **kw) -> Envelope:
-        return self.event("AppVerified", at, app_id=app_id, verified_by=99, verified_at=at, **kw)
-
-    def deleted(self, app_id: int, at: str, **kw) -> Envelope:
-        return self.event("AppDeleted", at, app_id=app_id, deleted_by=99, deleted_at=at, **kw)
-
-    def purchased(
-        self, purchase_id: int, app_id: int, buyer_id: int, owner_id: int, price: int, at: str
-    ) -> Envelope:
-        return self.event(
-            "AppPurchased",
-            at,
-            purchase_id=purchase_id,
-            app_id=app_id,
-            buyer_id=buyer_id,
-            owner_id=owner_id,
-            price=price,
-            purchased_at=at,
-        )
-
-
-@pytest.fixture
-def log() -> EventLog:
-    return EventLog()
-
-
 def _aware(value: Any) -> Any:
     # SQLite returns timestamps without their zone; they were stored in UTC.
     if isinstance(value, datetime) and value.tzinfo is None:
@@ -286,12 +200,6 @@ class ServedAppstore:
             outbox.assign_sequences(connection)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _workload(parts) -> None:
     """Registrations, grants, apps, verifications and purchases, some of them refused."""
     rng = random.Random(3)
@@ -336,7 +244,7 @@ def _ground_truth(parts) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def appstore(postgres_admin_url, tmp_path_factory):
+def appstore(postgres_admin_url, tmp_path_factory, serve_appstore):
     """A served Appstore with a scripted history, its log numbered as the relay would; one
     per test module."""
     data_dir = tmp_path_factory.mktemp("appstore")
@@ -349,38 +257,8 @@ def appstore(postgres_admin_url, tmp_path_factory):
         _workload(parts)
         with parts.db.engine.begin() as connection:
             outbox.assign_sequences(connection)
-        port = _free_port()
-        env = {
-            **os.environ,
-            "APPSTORE_DATABASE_URL": url,
-            "APPSTORE_DATA_DIR": str(data_dir),
-            "APPSTORE_PASSWORD_PROFILE": "cheapest",
-        }
-        command = [str(Path(sys.executable).with_name("appstore")), "serve", "--port", str(port)]
-        server = subprocess.Popen(
-            [*command, "--workers", "2"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base_url = f"http://127.0.0.1:{port}"
         try:
-            _wait_ready(base_url, server)
-            yield ServedAppstore(base_url, parts, _ground_truth(parts))
+            with serve_appstore(url, data_dir) as base_url:
+                yield ServedAppstore(base_url, parts, _ground_truth(parts))
         finally:
-            server.terminate()
-            server.wait(timeout=20)
             parts.db.dispose()
-
-
-def _wait_ready(base_url: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "appstore serve exited early"
-        try:
-            if requests.get(f"{base_url}/readyz", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    pytest.fail("appstore serve did not become ready")
