@@ -1,17 +1,23 @@
 """``servicekit.server.serve``: the factory under gunicorn, every line JSON, one access line
-per request; and ``servicekit.testing.serving``, which runs it for the tests."""
+per request, a quit that cannot hang; and ``servicekit.testing.serving``, which runs it for
+the tests."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import requests
 
+from servicekit.server import QuittingThreadWorker
 from servicekit.testing import ServerDidNotStart, free_port, serving
 
 HERE = Path(__file__).resolve().parent
@@ -63,3 +69,25 @@ def test_every_line_is_json_and_each_request_has_one_access_line(served):
     assert all(line["service"] == "kit-test" for line in lines)
     assert not [line for line in lines if line["logger"] == "gunicorn.access"]
     assert any(line["logger"] == "gunicorn.error" for line in lines)  # gunicorn's own, as JSON
+
+
+def test_a_quit_signal_inside_a_thread_pool_submission_still_quits():
+    # The signal lands while the main thread holds the pool's lock in submit(); gunicorn's
+    # own gthread handler would wait for that lock forever.
+    worker = object.__new__(QuittingThreadWorker)
+    worker.cfg = SimpleNamespace(worker_int=lambda _worker: None)
+    worker.tpool = ThreadPoolExecutor(1)
+    outcome = []
+
+    def signalled() -> None:
+        with worker.tpool._shutdown_lock:
+            try:
+                worker.handle_quit(signal.SIGQUIT, None)
+            except SystemExit as exit_:
+                outcome.append(exit_.code)
+
+    handler = threading.Thread(target=signalled, daemon=True)
+    handler.start()
+    handler.join(timeout=5)
+    assert outcome == [0], "the quit handler hung on the thread pool's lock"
+    assert worker.alive is False
