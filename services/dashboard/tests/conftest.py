@@ -17,8 +17,10 @@ import pika
 import pytest
 
 from appstore_events import EXCHANGE, Envelope, encode, new_envelope, routing_key_for
+from dashboard.migrations import upgrade
 from dashboard.worker.topology import QUEUE_ARGUMENTS, declare
 from servicekit.testing import ServiceUnavailable, free_port, rabbitmq_url, serving
+from sqlstore.testing import postgres_server
 
 
 class Rabbit:
@@ -89,6 +91,21 @@ class Rabbit:
     def close(self) -> None:
         if self.connection.is_open:
             self.connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """The URL of a PostgreSQL server where the tests may create databases."""
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory) -> str:
+    """A migrated SQLite file for this test run."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'dashboard.db'}"
+    upgrade(url)
+    return url
 
 
 @pytest.fixture(scope="session")

@@ -36,7 +36,7 @@ from dashboard.migrations import upgrade
 from dashboard.models import Base, FoldProgress, Total
 from servicekit import testing
 from sqlstore import Database
-from sqlstore.testing import postgres_server, throwaway_database
+from sqlstore.testing import throwaway_database
 
 PASSWORD = "a long enough password"
 ROLES = ("user", "service", "management", "admin")
@@ -89,17 +89,10 @@ def appstore(tmp_path_factory) -> Iterator[Appstore]:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    with postgres_server() as admin_url, throwaway_database(admin_url, "dashboard_api") as url:
+def postgres_url(postgres_admin_url) -> Iterator[str]:
+    with throwaway_database(postgres_admin_url, "dashboard_api") as url:
         upgrade(url)
         yield url
-
-
-@pytest.fixture(scope="session")
-def sqlite_url(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('dashboard') / 'dashboard.db'}"
-    upgrade(url)
-    return url
 
 
 @pytest.fixture(scope="session")

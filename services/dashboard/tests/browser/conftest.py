@@ -41,7 +41,7 @@ from dashboard.config import Settings as DashboardSettings
 from dashboard.migrations import upgrade as upgrade_dashboard
 from dashboard.sync import sync
 from sqlstore import Database
-from sqlstore.testing import postgres_server, throwaway_database
+from sqlstore.testing import throwaway_database
 
 from .history import PASSWORD, SERVICE_ACCOUNT, Seeded, Truth, seed
 
@@ -136,12 +136,6 @@ class ServedAppstore:
         """Number the new outbox rows as the relay would (no relay runs here)."""
         with self.db.engine.begin() as connection:
             outbox.assign_sequences(connection)
-
-
-@pytest.fixture(scope="session")
-def postgres_admin_url() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
 
 
 @pytest.fixture(scope="session")

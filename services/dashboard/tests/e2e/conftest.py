@@ -36,7 +36,7 @@ from sqlalchemy.pool import NullPool
 
 from dashboard.migrations import upgrade as upgrade_dashboard
 from dashboard.worker.topology import QUEUE
-from sqlstore.testing import postgres_server, throwaway_database
+from sqlstore.testing import throwaway_database
 
 APPSTORE = Path(sys.executable).with_name("appstore")
 DASHBOARD = Path(sys.executable).with_name("dashboard")
@@ -383,12 +383,6 @@ class Stack:
 
     def fail(self, message: str):
         pytest.fail(f"{message}\n\n{self.report()}", pytrace=False)
-
-
-@pytest.fixture(scope="session")
-def postgres_admin_url() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
 
 
 @pytest.fixture

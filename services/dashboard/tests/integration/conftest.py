@@ -42,14 +42,7 @@ from dashboard.models import (
     Total,
 )
 from sqlstore import Database
-from sqlstore.testing import postgres_server, throwaway_database
-
-
-@pytest.fixture(scope="session")
-def postgres_admin_url() -> Iterator[str]:
-    """The URL of a PostgreSQL server where the tests may create databases."""
-    with postgres_server() as url:
-        yield url
+from sqlstore.testing import throwaway_database
 
 
 @pytest.fixture(scope="session")
@@ -65,14 +58,6 @@ def empty_postgres_url(postgres_admin_url) -> Iterator[str]:
     """A PostgreSQL database with no tables at all, for migration tests."""
     with throwaway_database(postgres_admin_url, "dashboard_test") as url:
         yield url
-
-
-@pytest.fixture(scope="session")
-def sqlite_url(tmp_path_factory) -> str:
-    """A migrated SQLite file for this test run."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'dashboard.db'}"
-    upgrade(url)
-    return url
 
 
 @pytest.fixture(scope="session")
