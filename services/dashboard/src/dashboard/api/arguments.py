@@ -23,7 +23,6 @@ from dashboard.stats.windows import Window
 EARLIEST = datetime(1980, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 MAX_TOP_LIMIT = 100
-MAX_POINTS = 5000
 # What ISO-8601 dates and times are written with; fromisoformat lets a trailing NUL through.
 _ISO_CHARACTERS = re.compile(r"[0-9T:.,+Z -]+")
 # "+01:00" arrives as " 01:00" when a client forgets to percent-encode the "+".

@@ -1,13 +1,13 @@
 """The stats endpoints: summary, time series, top apps and developers, CSV export.
 
-Each view reads the fold generation (one primary-key read), then answers from the cache
-under that generation, or computes the answer from the projections and caches it.
+Each view hands its parsed arguments to :mod:`dashboard.stats.answers`, which answers
+through the cache, and sends the encoded answer it gets back as it is. A series with too
+many points is a 422, answered by one handler for the whole blueprint.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from flask import Response
 from flask.views import MethodView
@@ -19,19 +19,19 @@ from dashboard.api.arguments import (
     TopAppsArgs,
     TopDevelopersArgs,
 )
-from dashboard.api.encoding import json_response, to_json, utc_text
+from dashboard.api.encoding import json_response
 from dashboard.api.schemas import (
     SummarySchema,
     TimeseriesSchema,
     TopAppSchema,
     TopDeveloperSchema,
 )
-from dashboard.api.series import SeriesQuestion
-from dashboard.bootstrap import Components
-from dashboard.stats import summary, top
-from dashboard.stats.progress import Progress, read_progress
+from dashboard.stats import answers
+from dashboard.stats.answers import MAX_POINTS, SeriesQuestion, TopList
+from dashboard.stats.calendar import TooManyPoints
+from dashboard.stats.encoding import to_json, utc_text
 from dashboard.stats.windows import Window
-from servicekit.api import Blueprint
+from servicekit.api import Blueprint, error_response
 
 #: Sent with a windowed top list: the window it was summed over, widened to whole hours.
 WINDOW_HEADERS = {
@@ -67,7 +67,7 @@ class Summary(MethodView):
         the fold either way.
         """
         parts = components()
-        return json_response(summary_body(parts, read_progress(parts.reader), window))
+        return json_response(to_json(answers.summary(parts.reader, parts.cache, window)))
 
 
 @blp.route("/timeseries")
@@ -76,7 +76,7 @@ class Timeseries(MethodView):
     @blp.arguments(TimeseriesArgs, location="query", as_kwargs=True)
     @blp.response(200, TimeseriesSchema)
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-    def get(self, **args):
+    def get(self, metric: str, bucket: str, zone: ZoneInfo, window: Window | None, **_):
         """A metric per minute, hour or day, zero-filled, buckets aligned in `tz`.
 
         Points are the buckets overlapping `[from, to)`, each with its whole value; `t`
@@ -86,8 +86,9 @@ class Timeseries(MethodView):
         current bucket included. At most 5,000 points (422 beyond). A `from`/`to`
         without an offset is read in `tz`.
         """
-        series = SeriesQuestion.parse(args)
-        return json_response(series.body(lambda: to_json(series.document())))
+        parts = components()
+        question = SeriesQuestion(metric, bucket, zone, window)
+        return json_response(answers.series_json(parts.reader, parts.cache, question).body)
 
 
 @blp.route("/export.csv")
@@ -101,13 +102,14 @@ class Export(MethodView):
         description="`t,value` lines, as the time series' points.",
     )
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-    def get(self, **args):
+    def get(self, metric: str, bucket: str, zone: ZoneInfo, window: Window | None, **_):
         """The time series as CSV (the same arguments as `timeseries`), as a download."""
-        series = SeriesQuestion.parse(args)
-        body = series.body(series.csv, name="export.csv")
+        parts = components()
+        question = SeriesQuestion(metric, bucket, zone, window)
+        series = answers.series_csv(parts.reader, parts.cache, question)
         filename = f"{series.metric}-{series.bucket}-{series.first:%Y%m%dT%H%MZ}.csv"
         return Response(
-            body,
+            series.body,
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
@@ -124,7 +126,8 @@ class TopApps(MethodView):
         A window is widened to whole UTC hours. Only apps with at least one purchase
         (in the window) are listed, at most `limit` (1-100); ties go to the smaller id.
         """
-        return _top("top-apps", top.top_apps, by, limit, window)
+        parts = components()
+        return _top_response(answers.top_apps(parts.reader, parts.cache, by, limit, window))
 
 
 @blp.route("/top-developers")
@@ -138,46 +141,22 @@ class TopDevelopers(MethodView):
         As top-apps: windows widened to whole UTC hours, developers with at least one
         sale listed. `apps` is the number of apps they have created, all-time.
         """
-        return _top("top-developers", top.top_developers, by, limit, window)
+        parts = components()
+        return _top_response(answers.top_developers(parts.reader, parts.cache, by, limit, window))
 
 
-def summary_body(parts: Components, progress: Progress, window: Window | None) -> bytes:
-    """The summary's JSON for ``window`` (all-time if ``None``), cached, with the lag now."""
-    if window is None:
-        cached = parts.cache.answer(
-            progress.generation, "summary", {}, lambda: to_json(summary.all_time(parts.reader))
-        )
-    else:
-        aligned = summary.aligned(window)
-        cached = parts.cache.answer(
-            progress.generation,
-            "summary",
-            _bounds(aligned),
-            lambda: to_json(summary.in_window(parts.reader, aligned)),
-        )
-    # The one figure that moves with the clock is added to each answer, never cached.
-    document = json.loads(cached)
-    lag = None
-    if progress.last_event_at is not None:
-        lag = round((datetime.now(UTC) - progress.last_event_at).total_seconds(), 3)
-    document["lag_seconds"] = lag
-    return to_json(document)
-
-
-def _top(name: str, query, by: str, limit: int, window: Window | None) -> Response:
-    parts = components()
-    progress = read_progress(parts.reader)
-    aligned = top.aligned(window) if window is not None else None
-    key = {"by": by, "limit": limit, **(_bounds(aligned) if aligned else {})}
-    body = parts.cache.answer(
-        progress.generation, name, key, lambda: to_json(query(parts.reader, by, limit, aligned))
+@blp.errorhandler(TooManyPoints)
+def _too_many_points(error: TooManyPoints):
+    return error_response(
+        422,
+        f"More than {MAX_POINTS} points: ask for a shorter window or larger buckets.",
+        errors={"query": {"to": [f"More than {MAX_POINTS} points."]}},
     )
-    response = json_response(body)
-    if aligned is not None:
-        response.headers["X-Window-From"] = utc_text(aligned.start)
-        response.headers["X-Window-To"] = utc_text(aligned.end)
+
+
+def _top_response(answer: TopList) -> Response:
+    response = json_response(answer.body)
+    if answer.window is not None:
+        response.headers["X-Window-From"] = utc_text(answer.window.start)
+        response.headers["X-Window-To"] = utc_text(answer.window.end)
     return response
-
-
-def _bounds(window: Window) -> dict[str, str]:
-    return {"from": utc_text(window.start), "to": utc_text(window.end)}

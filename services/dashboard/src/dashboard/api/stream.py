@@ -18,9 +18,10 @@ from flask.views import MethodView
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.api.access import components, requires_reader
-from dashboard.api.stats import summary_body
 from dashboard.auth import DASHBOARD_READER_ROLES, AuthError, KeySourceUnavailable, require_role
 from dashboard.bootstrap import Components
+from dashboard.stats.answers import summary_at
+from dashboard.stats.encoding import to_json
 from dashboard.stats.progress import Progress, read_progress
 from servicekit.api import Blueprint
 
@@ -102,7 +103,7 @@ def _fresh_summary(parts: Components) -> tuple[int, str] | None:
 
 
 def _summary_event(parts: Components, progress: Progress) -> str:
-    body = summary_body(parts, progress, None).decode()
+    body = to_json(summary_at(parts.reader, parts.cache, progress, None)).decode()
     return f"id: {progress.generation}\nevent: summary\ndata: {body}\n\n"
 
 

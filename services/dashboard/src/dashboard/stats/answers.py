@@ -1,0 +1,198 @@
+"""The stats answers: the summary, top lists and time series, each read through the cache.
+
+Each answer reads the fold generation (one primary-key read), then takes the answer cached
+under that generation, or computes it from the projections and caches it. Answers are kept
+as the JSON (or CSV) bytes sent to clients, so a cached one is never decoded again, except
+the summary, whose lag moves with the clock.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dashboard.stats import summary as summaries
+from dashboard.stats import timeseries, top
+from dashboard.stats.cache import AnswerCache
+from dashboard.stats.calendar import (
+    NOMINAL_LENGTH,
+    TooManyPoints,
+    boundaries,
+    covering,
+    recent_start,
+)
+from dashboard.stats.encoding import to_json, utc_text
+from dashboard.stats.progress import Progress, read_progress
+from dashboard.stats.reading import Reader
+from dashboard.stats.windows import Window
+
+#: The most points a time series may have.
+MAX_POINTS = 5000
+
+
+def summary(reader: Reader, cache: AnswerCache, window: Window | None) -> dict[str, Any]:
+    """The summary of ``window``, or all-time if ``None``, at the generation read now.
+
+    Raises:
+        NotMigrated: the database has no fold progress row.
+    """
+    return summary_at(reader, cache, read_progress(reader), window)
+
+
+def summary_at(
+    reader: Reader, cache: AnswerCache, progress: Progress, window: Window | None
+) -> dict[str, Any]:
+    """The summary under ``progress.generation``, cached, with ``lag_seconds`` as of now.
+
+    Returns:
+        The JSON document (times as text): all-time totals, or the counts of ``window``
+        widened to whole minutes beside those of the window before; the fold's progress.
+    """
+    if window is None:
+        cached = cache.answer(
+            progress.generation, "summary", {}, lambda: to_json(summaries.all_time(reader))
+        )
+    else:
+        aligned = summaries.aligned(window)
+        cached = cache.answer(
+            progress.generation,
+            "summary",
+            _bounds(aligned),
+            lambda: to_json(summaries.in_window(reader, aligned)),
+        )
+    # The one figure that moves with the clock is added to each answer, never cached.
+    document = json.loads(cached)
+    lag = None
+    if progress.last_event_at is not None:
+        lag = round((datetime.now(UTC) - progress.last_event_at).total_seconds(), 3)
+    document["lag_seconds"] = lag
+    return document
+
+
+@dataclass(frozen=True, slots=True)
+class TopList:
+    """A top list as JSON, and the window it was summed over (``None``: all-time)."""
+
+    body: bytes
+    window: Window | None
+
+
+def top_apps(
+    reader: Reader, cache: AnswerCache, by: str, limit: int, window: Window | None
+) -> TopList:
+    """The ``limit`` apps best by ``by``, all-time or in ``window`` widened to whole hours."""
+    return _top(reader, cache, "top-apps", top.top_apps, by, limit, window)
+
+
+def top_developers(
+    reader: Reader, cache: AnswerCache, by: str, limit: int, window: Window | None
+) -> TopList:
+    """The ``limit`` developers best by ``by``, as :func:`top_apps`."""
+    return _top(reader, cache, "top-developers", top.top_developers, by, limit, window)
+
+
+def _top(
+    reader: Reader,
+    cache: AnswerCache,
+    name: str,
+    query: Callable[[Reader, str, int, Window | None], list[dict]],
+    by: str,
+    limit: int,
+    window: Window | None,
+) -> TopList:
+    progress = read_progress(reader)
+    aligned = top.aligned(window) if window is not None else None
+    key = {"by": by, "limit": limit, **(_bounds(aligned) if aligned else {})}
+    body = cache.answer(
+        progress.generation, name, key, lambda: to_json(query(reader, by, limit, aligned))
+    )
+    return TopList(body, aligned)
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesQuestion:
+    """A time series asked for: ``window`` ``None`` means the recent buckets up to now."""
+
+    metric: str
+    bucket: str
+    zone: ZoneInfo
+    window: Window | None
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """A time series, encoded, and the buckets it covers: ``[first, end)``."""
+
+    body: bytes
+    metric: str
+    bucket: str
+    first: datetime
+    end: datetime
+
+
+def series_json(reader: Reader, cache: AnswerCache, question: SeriesQuestion) -> Series:
+    """The series as its JSON document: ``{metric, bucket, tz, from, to, points}``.
+
+    Raises:
+        TooManyPoints: the series has more than :data:`MAX_POINTS` points.
+    """
+    return _series(reader, cache, question, "timeseries", to_json)
+
+
+def series_csv(reader: Reader, cache: AnswerCache, question: SeriesQuestion) -> Series:
+    """The series' points as ``t,value`` lines under that header.
+
+    Raises:
+        TooManyPoints: the series has more than :data:`MAX_POINTS` points.
+    """
+    return _series(reader, cache, question, "export.csv", _csv)
+
+
+def _series(
+    reader: Reader,
+    cache: AnswerCache,
+    question: SeriesQuestion,
+    name: str,
+    encode: Callable[[dict[str, Any]], bytes],
+) -> Series:
+    metric, bucket, zone = question.metric, question.bucket, question.zone
+    window = question.window
+    if window is None:
+        now = datetime.now(UTC)
+        window = Window(recent_start(bucket, zone, now), now)
+    first, end = covering(bucket, zone, window.start, window.end)
+    progress = read_progress(reader)
+    # Checked before the cache: a too-long series is refused without making any point.
+    if (end - first) / NOMINAL_LENGTH[bucket] > MAX_POINTS + 2:
+        raise TooManyPoints(f"more than {MAX_POINTS} {bucket} buckets")
+    named = {"metric": metric, "bucket": bucket, "tz": zone.key, "from": first, "to": end}
+
+    def compute() -> bytes:
+        edges = boundaries(bucket, zone, first, end, MAX_POINTS)
+        values = timeseries.values(reader, metric, bucket, edges)
+        # The edges end with the last bucket's end: one more than there are values.
+        starts = zip(edges, values, strict=False)
+        points = [{"t": utc_text(t), "value": value} for t, value in starts]
+        return encode({**named, "points": points})
+
+    key = {**named, "from": utc_text(first), "to": utc_text(end)}
+    body = cache.answer(progress.generation, name, key, compute)
+    return Series(body, metric, bucket, first, end)
+
+
+def _csv(document: dict[str, Any]) -> bytes:
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(("t", "value"))
+    writer.writerows((point["t"], point["value"]) for point in document["points"])
+    return text.getvalue().encode()
+
+
+def _bounds(window: Window) -> dict[str, str]:
+    return {"from": utc_text(window.start), "to": utc_text(window.end)}
