@@ -3,7 +3,7 @@
 Migrates both databases, seeds demo data on the first start, then runs the Appstore API,
 its relay, the Dashboard worker and the Dashboard API. Defaults are embedded (SQLite files
 and logs under ./.data/, Dramatiq's in-process broker, an in-process cache); with the
-variables of the README's configuration table set (BROKER_URL, APPSTORE_DATABASE_URL,
+variables of docs/configuration.md set (BROKER_URL, APPSTORE_DATABASE_URL,
 DASHBOARD_DATABASE_URL, REDIS_URL) the same processes run on RabbitMQ, PostgreSQL and Redis.
 """
 

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 from topology import REPOSITORY, bind_mounts, named_volumes, strings, variable_references
 
-# The ports README.md's "Compose stack" section promises on the host.
+# The ports docs/deployment.md's "Compose stack" section promises on the host.
 PUBLISHED_PORTS = {
     "appstore-api": {8000},
     "dashboard-api": {8001},
