@@ -1,20 +1,52 @@
-"""The ``dashboard`` command line."""
+"""The ``dashboard`` command line: options and output; :mod:`dashboard.launch` does the rest."""
 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
-from dashboard.config import EMBEDDED_BROKER_URL, ConfigError, Settings, mask_url_password
+from dashboard import launch
+from dashboard.config import ConfigError, Settings, mask_url_password
 
 
 @click.group()
 @click.version_option(package_name="dashboard", prog_name="dashboard")
 def main() -> None:
     """Operate the appstore-events management dashboard."""
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Turn what stops a command into click's errors: a message, no traceback."""
+    try:
+        yield
+    except launch.Misuse as exc:
+        raise click.UsageError(str(exc)) from exc
+    except (launch.LaunchError, ConfigError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _settings() -> Settings:
+    with _reported():
+        return Settings.from_env()
+
+
+def _appstore_client(settings: Settings):
+    with _reported():
+        return launch.appstore_client(settings)
+
+
+def _rabbitmq_url(settings: Settings) -> str:
+    with _reported():
+        return launch.rabbitmq_url(settings)
+
+
+def _setting(name: str):
+    """The default of an option that a setting gives, read when the option is not given."""
+    return lambda: getattr(_settings(), name)
 
 
 @main.command("config")
@@ -32,36 +64,9 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Create or migrate the tables to REVISION."""
-    from sqlalchemy.engine import make_url
-
-    from dashboard.migrations import upgrade
-
     settings = _settings()
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        # The embedded default lives under ./.data/, which a fresh checkout does not have.
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.database_url, revision)
+    launch.upgrade_database(settings, revision)
     click.echo(f"database at {mask_url_password(settings.database_url)} is at {revision}")
-
-
-def _appstore_client(settings: Settings):
-    from dashboard.appstore_client import AppstoreClient
-
-    if not (settings.service_username and settings.service_password):
-        raise click.UsageError(
-            "set DASHBOARD_SERVICE_USERNAME and DASHBOARD_SERVICE_PASSWORD (a service account)"
-        )
-    return AppstoreClient(
-        settings.appstore_url, settings.service_username, settings.service_password
-    )
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 @main.command("sync")
@@ -70,7 +75,7 @@ def sync_command(page_size: int) -> None:
     """Pull the events missing here from the Appstore's log and fold them."""
     from tqdm import tqdm
 
-    from dashboard.appstore_client import AppstoreError
+    from dashboard.appstore_client import AppstoreUnavailable
     from dashboard.sync import sync
     from sqlstore import Database
 
@@ -86,7 +91,7 @@ def sync_command(page_size: int) -> None:
 
         try:
             result = sync(database, _appstore_client(settings), page_size, progress)
-        except AppstoreError as error:
+        except AppstoreUnavailable as error:
             raise click.ClickException(str(error)) from error
         finally:
             database.dispose()
@@ -100,7 +105,7 @@ def sync_command(page_size: int) -> None:
 @main.command("reconcile")
 def reconcile_command() -> None:
     """Compare every total and per-app figure with the Appstore's; exit 1 on any drift."""
-    from dashboard.appstore_client import AppstoreError
+    from dashboard.appstore_client import AppstoreUnavailable
     from dashboard.reconcile import reconcile
     from sqlstore import Database
 
@@ -108,7 +113,7 @@ def reconcile_command() -> None:
     database = Database(settings.database_url)
     try:
         drifts = reconcile(database, _appstore_client(settings))
-    except AppstoreError as error:
+    except AppstoreUnavailable as error:
         raise click.ClickException(str(error)) from error
     finally:
         database.dispose()
@@ -138,13 +143,14 @@ def rebuild_command(page_size: int, batch_size: int) -> None:
     """
     from tqdm import tqdm
 
-    from dashboard.appstore_client import AppstoreError
+    from dashboard.appstore_client import AppstoreUnavailable
     from dashboard.rebuild import SWAPPING, RebuildRunning, rebuild
     from sqlstore import Database
 
     settings = _settings()
     client = _appstore_client(settings)
-    _require_tables(settings.database_url)
+    with _reported():
+        launch.require_tables(settings.database_url)
     database = Database(settings.database_url)
     with tqdm(unit="event", desc="rebuild", disable=None) as bar:
 
@@ -161,7 +167,7 @@ def rebuild_command(page_size: int, batch_size: int) -> None:
                 batch_size=batch_size,
                 on_progress=progress,
             )
-        except (AppstoreError, RebuildRunning, ValueError) as error:
+        except (AppstoreUnavailable, RebuildRunning, ValueError) as error:
             raise click.ClickException(str(error)) from error
         finally:
             database.dispose()
@@ -173,58 +179,6 @@ def rebuild_command(page_size: int, batch_size: int) -> None:
         f"{result.tail} of them during the swap); log read through {result.last_sequence}; "
         f"fold generation now {result.generation}"
     )
-
-
-def _rabbitmq_url(settings: Settings) -> str:
-    if not settings.broker_url.startswith(("amqp://", "amqps://")):
-        raise click.ClickException(
-            "BROKER_URL must be a RabbitMQ URL (amqp://...) for this command, "
-            f"not {mask_url_password(settings.broker_url)!r}"
-        )
-    return settings.broker_url
-
-
-def _declare_topology(broker_url: str) -> None:
-    import pika
-
-    from dashboard.worker.topology import declare
-
-    try:
-        connection = pika.BlockingConnection(pika.URLParameters(broker_url))
-    except pika.exceptions.AMQPError as exc:
-        raise click.ClickException(
-            f"cannot reach RabbitMQ at {mask_url_password(broker_url)}: {exc!r}"
-        ) from exc
-    try:
-        declare(connection.channel())
-    finally:
-        connection.close()
-
-
-def _require_tables(database_url: str, *, everything: bool = False) -> None:
-    """Refuse to start on a database that is not migrated: the worker needs its dedupe,
-    progress and dead-letter tables; the API (``everything``) reads every table."""
-    from sqlalchemy import inspect
-
-    from dashboard.models import Base
-    from sqlstore import Database
-
-    database = Database(database_url, pool_size=1)
-    try:
-        present = set(inspect(database.engine).get_table_names())
-    except Exception as exc:
-        raise click.ClickException(f"cannot reach the dashboard database: {exc}") from exc
-    finally:
-        database.dispose()
-    needed = {"processed_events", "fold_progress", "dead_letters"}
-    if everything:
-        needed = {table.name for table in Base.metadata.sorted_tables}
-    missing = needed - present
-    if missing:
-        raise click.ClickException(
-            f"the dashboard database lacks {', '.join(sorted(missing))}: "
-            "run `dashboard db upgrade` first"
-        )
 
 
 @main.command("worker")
@@ -249,81 +203,11 @@ def worker(processes: int, threads: int) -> None:
     With a service account configured, one more process syncs from the Appstore's event
     log at start-up and every DASHBOARD_SYNC_INTERVAL_SECONDS (default 60, 0 = off).
     """
-    import os
-    import shutil
-    import sys
-    import tempfile
-
     settings = _settings()
-    _require_tables(settings.database_url)
-    if settings.broker_url == EMBEDDED_BROKER_URL:
-        _embedded_worker(settings, processes, threads)
-        return
-    _declare_topology(_rabbitmq_url(settings))
-    # Set before prometheus_client is imported anywhere (importing dashboard.worker does
-    # it): its multiprocess mode, which sums all worker processes, is chosen at import time.
-    metrics_dir = tempfile.mkdtemp(prefix="dashboard-worker-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-    from dashboard.worker.broker import fold_batch_max
-    from dashboard.worker.healing import sync_interval
-    from dashboard.worker.metrics import PORT_VARIABLE, metrics_port
-
-    try:
-        fold_batch_max()
-        port, healing = metrics_port(), sync_interval() > 0
-    except ValueError as exc:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
-        raise click.ClickException(str(exc)) from exc
-    from servicekit import logs
-
-    # Configured here and inherited by every forked process, instead of Dramatiq's text
-    # format: each process writes its own JSON lines to stdout.
-    logs.configure("dashboard-worker")
-    arguments = ["dashboard.worker.app", "--skip-logging", "--processes", str(processes)]
-    arguments += ["--threads", str(threads)]
-    if port:
-        os.environ[PORT_VARIABLE] = str(port)
-        arguments += ["--fork-function", "dashboard.worker.metrics:serve_metrics"]
-    if healing:
-        arguments += ["--fork-function", "dashboard.worker.healing:heal_gaps"]
-
-    from dramatiq.cli import main as dramatiq_main
-    from dramatiq.cli import make_argument_parser
-
-    try:
-        code = dramatiq_main(make_argument_parser().parse_args(arguments))
-    finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
-    sys.exit(code or 0)
-
-
-def _embedded_worker(settings: Settings, processes: int, threads: int) -> None:
-    """The worker without RabbitMQ: one process, following the Appstore's event log."""
-    from prometheus_client import start_http_server
-
-    from dashboard.worker import embedded
-    from dashboard.worker.metrics import metrics_port, metrics_registry
-    from servicekit import logs
-
-    if not (settings.service_username and settings.service_password):
-        raise click.UsageError(
-            "without RabbitMQ the worker reads the Appstore's event log: set "
-            "DASHBOARD_SERVICE_USERNAME and DASHBOARD_SERVICE_PASSWORD (a service account)"
-        )
-    if processes > 1:
-        raise click.UsageError("--processes needs RabbitMQ (BROKER_URL=amqp://...)")
-    logs.configure("dashboard-worker")
-    try:
-        port = metrics_port()
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    if port:
-        from sqlstore import Database
-
-        database = Database(settings.database_url, pool_size=1)
-        start_http_server(port, addr="127.0.0.1", registry=metrics_registry(database))
-    click.echo(f"folding the event log of {settings.appstore_url} (in-process broker)")
-    embedded.run(settings, threads, embedded.stop_on_signals())
+    with _reported():
+        code = launch.run_worker(settings, processes, threads, say=click.echo)
+    if code:
+        raise SystemExit(code)
 
 
 @main.command("serve")
@@ -331,14 +215,14 @@ def _embedded_worker(settings: Settings, processes: int, threads: int) -> None:
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
     "--workers",
-    default=lambda: int(os.environ.get("DASHBOARD_WORKERS", 2)),
+    default=_setting("serve_workers"),
     show_default="DASHBOARD_WORKERS or 2",
     type=click.IntRange(1, 64),
     help="gunicorn worker processes.",
 )
 @click.option(
     "--threads",
-    default=lambda: int(os.environ.get("DASHBOARD_THREADS", 32)),
+    default=_setting("serve_threads"),
     show_default="DASHBOARD_THREADS or 32",
     type=click.IntRange(1, 1000),
     help="Threads per worker process. Every open event stream (/api/v1/stream) holds one, "
@@ -346,22 +230,9 @@ def _embedded_worker(settings: Settings, processes: int, threads: int) -> None:
 )
 def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the stats API, its event stream and the page with gunicorn (gthread workers)."""
-    from servicekit import logs
-    from servicekit.server import serve
-
     settings = _settings()
-    _require_tables(settings.database_url, everything=True)
-    logs.configure("dashboard-api")
-    serve(
-        "dashboard.app:create_app",
-        service="dashboard-api",
-        host=host,
-        port=port,
-        workers=workers,
-        threads=threads,
-        # A stream holds its connection for as long as the page is open.
-        worker_connections=max(1000, threads),
-    )
+    with _reported():
+        launch.serve_api(settings, host, port, workers, threads)
 
 
 @main.group()

@@ -40,6 +40,12 @@ def test_config_prints_settings_with_secrets_masked(runner):
         "jwks_cache_seconds": 120,
         "cache_ttl_seconds": 60,
         "db_pool_size": 10,
+        "fold_batch_max": 500,
+        "sync_interval_seconds": 60.0,
+        "worker_metrics_port": 9103,
+        "serve_workers": 2,
+        "serve_threads": 32,
+        "assets_dir": None,
     }
 
 

@@ -12,7 +12,7 @@ the batch → the actor returns → Dramatiq acks. Messages that can never fold 
 """
 
 from dashboard.worker.batcher import Batcher, FoldTimeout
-from dashboard.worker.broker import build_broker
+from dashboard.worker.bootstrap import build_broker
 from dashboard.worker.encoder import EnvelopeEncoder
 from dashboard.worker.retry_policy import is_permanent, is_transient, should_retry
 from dashboard.worker.topology import (
