@@ -62,6 +62,8 @@ class Settings:
     jwks_cache_seconds: int = DEFAULT_JWKS_CACHE_SECONDS
     cache_ttl_seconds: int = DEFAULT_CACHE_TTL_SECONDS
     db_pool_size: int = DEFAULT_DB_POOL_SIZE
+    # DASHBOARD_FOLD_BATCH_MAX=1 is the benchmarks' baseline (bench/pipeline.py), kept for
+    # comparing batching against; nothing runs with it.
     fold_batch_max: int = DEFAULT_FOLD_BATCH_MAX
     sync_interval_seconds: float = DEFAULT_SYNC_INTERVAL_SECONDS
     worker_metrics_port: int = DEFAULT_WORKER_METRICS_PORT
