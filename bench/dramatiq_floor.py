@@ -16,7 +16,7 @@ from pathlib import Path
 
 import dramatiq
 
-from dashboard.worker.broker import BulkAckRabbitmqBroker
+from dashboard.worker.bulk_ack import BulkAckRabbitmqBroker
 from dashboard.worker.encoder import EnvelopeEncoder
 from dashboard.worker.topology import FOLD_ACTOR, QUEUE
 

@@ -8,8 +8,12 @@ from collections.abc import Iterator
 import requests
 
 
-class AppstoreError(Exception):
-    """The Appstore could not be reached, refused the credentials, or answered oddly."""
+class AppstoreUnavailable(Exception):
+    """The Appstore could not be reached, refused the credentials, or answered oddly.
+
+    The Dashboard's side of a failed call; the Appstore's own error classes never cross
+    the wire, only their HTTP answers do.
+    """
 
 
 class AppstoreClient:
@@ -59,14 +63,16 @@ class AppstoreClient:
                 self._token = None
                 continue
             if answer.status_code != 200:
-                raise AppstoreError(f"GET {path} answered {answer.status_code}: {answer.text}")
+                raise AppstoreUnavailable(
+                    f"GET {path} answered {answer.status_code}: {answer.text}"
+                )
             return answer
-        raise AppstoreError(f"GET {path}: the new token was refused too")
+        raise AppstoreUnavailable(f"GET {path}: the new token was refused too")
 
     def _sign_in(self) -> str:
         answer = self._call("POST", "/api/v1/auth/token", json=self._credentials)
         if answer.status_code != 200:
-            raise AppstoreError(
+            raise AppstoreUnavailable(
                 f"signing in as {self._credentials['username']!r} answered "
                 f"{answer.status_code}: {answer.text}"
             )
@@ -79,4 +85,4 @@ class AppstoreClient:
         try:
             return self._http.request(method, self.base_url + path, timeout=self._timeout, **kwargs)
         except requests.RequestException as error:
-            raise AppstoreError(f"{method} {self.base_url}{path} failed: {error}") from error
+            raise AppstoreUnavailable(f"{method} {self.base_url}{path} failed: {error}") from error

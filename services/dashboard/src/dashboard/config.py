@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 EMBEDDED_BROKER_URL = "memory://"
 DEFAULT_APPSTORE_URL = "http://127.0.0.1:8000"
@@ -14,7 +14,14 @@ DEFAULT_JWKS_CACHE_SECONDS = 300
 # Answers are keyed by the fold generation, so the TTL only bounds what stale keys occupy.
 DEFAULT_CACHE_TTL_SECONDS = 60
 DEFAULT_DB_POOL_SIZE = 10
+DEFAULT_FOLD_BATCH_MAX = 500
+DEFAULT_SYNC_INTERVAL_SECONDS = 60.0
+DEFAULT_WORKER_METRICS_PORT = 9103
+DEFAULT_SERVE_WORKERS = 2
+DEFAULT_SERVE_THREADS = 32
 MASK = "****"
+
+Number = TypeVar("Number", int, float)
 
 
 class ConfigError(ValueError):
@@ -37,6 +44,13 @@ class Settings:
 
     ``broker_url`` ``memory://`` selects the embedded in-process broker; ``redis_url``
     ``None`` selects the in-process cache.
+
+    The worker's: ``fold_batch_max`` bounds the events folded in one transaction (``1``,
+    one transaction per event, exists as the benchmarks' baseline only);
+    ``sync_interval_seconds`` spaces the gap-healing syncs (``0``: none);
+    ``worker_metrics_port`` serves its metrics (``0``: none). ``dashboard serve``'s:
+    ``serve_workers`` and ``serve_threads``, the defaults of its options; ``assets_dir``,
+    another ``node_modules`` for the page's libraries (``None``: the one beside the package).
     """
 
     database_url: str
@@ -48,6 +62,14 @@ class Settings:
     jwks_cache_seconds: int = DEFAULT_JWKS_CACHE_SECONDS
     cache_ttl_seconds: int = DEFAULT_CACHE_TTL_SECONDS
     db_pool_size: int = DEFAULT_DB_POOL_SIZE
+    # DASHBOARD_FOLD_BATCH_MAX=1 is the benchmarks' baseline (bench/pipeline.py), kept for
+    # comparing batching against; nothing runs with it.
+    fold_batch_max: int = DEFAULT_FOLD_BATCH_MAX
+    sync_interval_seconds: float = DEFAULT_SYNC_INTERVAL_SECONDS
+    worker_metrics_port: int = DEFAULT_WORKER_METRICS_PORT
+    serve_workers: int = DEFAULT_SERVE_WORKERS
+    serve_threads: int = DEFAULT_SERVE_THREADS
+    assets_dir: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -60,9 +82,11 @@ class Settings:
             Settings with defaults applied where a variable is unset or empty.
 
         Raises:
-            ConfigError: if ``DASHBOARD_JWKS_CACHE_SECONDS`` or
-                ``DASHBOARD_CACHE_TTL_SECONDS`` is not a non-negative integer, or
-                ``DASHBOARD_DB_POOL_SIZE`` not a positive one.
+            ConfigError: a number is out of its range or not a number: a negative or
+                fractional ``DASHBOARD_JWKS_CACHE_SECONDS`` or ``DASHBOARD_CACHE_TTL_SECONDS``,
+                a negative ``DASHBOARD_SYNC_INTERVAL_SECONDS``, a ``DASHBOARD_DB_POOL_SIZE``,
+                ``DASHBOARD_FOLD_BATCH_MAX``, ``DASHBOARD_WORKERS`` or ``DASHBOARD_THREADS``
+                below 1, or a ``DASHBOARD_WORKER_METRICS_PORT`` that is no port.
         """
 
         def read(name: str) -> str | None:
@@ -90,6 +114,32 @@ class Settings:
             db_pool_size=_positive_int(
                 "DASHBOARD_DB_POOL_SIZE", read("DASHBOARD_DB_POOL_SIZE"), DEFAULT_DB_POOL_SIZE
             ),
+            fold_batch_max=_positive_int(
+                "DASHBOARD_FOLD_BATCH_MAX", read("DASHBOARD_FOLD_BATCH_MAX"), DEFAULT_FOLD_BATCH_MAX
+            ),
+            sync_interval_seconds=_number(
+                "DASHBOARD_SYNC_INTERVAL_SECONDS",
+                read("DASHBOARD_SYNC_INTERVAL_SECONDS"),
+                DEFAULT_SYNC_INTERVAL_SECONDS,
+                kind=float,
+                minimum=0,
+                expected="a number of seconds, 0 or more",
+            ),
+            worker_metrics_port=_number(
+                "DASHBOARD_WORKER_METRICS_PORT",
+                read("DASHBOARD_WORKER_METRICS_PORT"),
+                DEFAULT_WORKER_METRICS_PORT,
+                minimum=0,
+                maximum=65535,
+                expected="a port number or 0",
+            ),
+            serve_workers=_positive_int(
+                "DASHBOARD_WORKERS", read("DASHBOARD_WORKERS"), DEFAULT_SERVE_WORKERS
+            ),
+            serve_threads=_positive_int(
+                "DASHBOARD_THREADS", read("DASHBOARD_THREADS"), DEFAULT_SERVE_THREADS
+            ),
+            assets_dir=read("DASHBOARD_ASSETS_DIR"),
         )
 
     def masked(self) -> dict[str, Any]:
@@ -127,24 +177,34 @@ def mask_url_password(url: str) -> str:
 
 
 def _non_negative_int(name: str, raw: str | None, default: int) -> int:
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer number of seconds, got {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{name} must not be negative, got {value}")
-    return value
+    return _number(name, raw, default, minimum=0, expected="a whole number of seconds, 0 or more")
 
 
 def _positive_int(name: str, raw: str | None, default: int) -> int:
+    return _number(name, raw, default, minimum=1, expected="a positive integer")
+
+
+def _number(
+    name: str,
+    raw: str | None,
+    default: Number,
+    *,
+    kind: type[Number] = int,
+    minimum: Number,
+    maximum: Number | None = None,
+    expected: str,
+) -> Number:
+    """The one parser of numeric settings: ``raw`` as ``kind``, within the bounds.
+
+    Raises:
+        ConfigError: naming the variable and what it ``expected``.
+    """
     if raw is None:
         return default
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < 1:
-        raise ConfigError(f"{name} must be at least 1, got {value}")
+        raise ConfigError(f"{name} must be {expected}, got {raw!r}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ConfigError(f"{name} must be {expected}, got {raw!r}")
     return value

@@ -23,7 +23,7 @@ from appstore import models as store
 from appstore.security.principal import Principal
 from appstore.services import apps, purchases, users
 from appstore_events import decode
-from dashboard.appstore_client import AppstoreClient, AppstoreError
+from dashboard.appstore_client import AppstoreClient, AppstoreUnavailable
 from dashboard.cli import main
 from dashboard.fold import fold
 from dashboard.models import AppStats, Base, FoldProgress, ProcessedEvent, Total
@@ -240,7 +240,7 @@ class _FailingClient(AppstoreClient):
 
     def events(self, after: int, limit: int = 1000) -> list[dict]:
         if next(self.calls) == self.fail_at:
-            raise AppstoreError("the Appstore went away")
+            raise AppstoreUnavailable("the Appstore went away")
         return super().events(after, limit)
 
 
@@ -268,7 +268,7 @@ def test_a_failed_or_crashed_rebuild_leaves_the_live_tables_and_the_next_one_wor
     sync(db, client)
     live = projections(db)
 
-    with pytest.raises(AppstoreError, match="went away"):
+    with pytest.raises(AppstoreUnavailable, match="went away"):
         rebuild(db, _FailingClient(appstore, fail_at=3), **SMALL)
     assert projections(db) == live
     assert not _leftovers(db)

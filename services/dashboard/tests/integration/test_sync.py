@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from appstore_events import decode
-from dashboard.appstore_client import AppstoreClient, AppstoreError
+from dashboard.appstore_client import AppstoreClient, AppstoreUnavailable
 from dashboard.cli import main
 from dashboard.fold import fold
 from dashboard.models import AppStats, Total
@@ -49,7 +49,7 @@ def test_sync_fills_the_gaps_the_queue_left(db, appstore):
 
 def test_wrong_service_credentials_fail_with_a_clear_error(appstore):
     client = AppstoreClient(appstore.url, "svc", "not the password")
-    with pytest.raises(AppstoreError, match="signing in as 'svc' answered 401"):
+    with pytest.raises(AppstoreUnavailable, match="signing in as 'svc' answered 401"):
         client.events(after=0)
 
 

@@ -40,6 +40,12 @@ def test_config_prints_settings_with_secrets_masked(runner):
         "jwks_cache_seconds": 120,
         "cache_ttl_seconds": 60,
         "db_pool_size": 10,
+        "fold_batch_max": 500,
+        "sync_interval_seconds": 60.0,
+        "worker_metrics_port": 9103,
+        "serve_workers": 2,
+        "serve_threads": 32,
+        "assets_dir": None,
     }
 
 
@@ -63,3 +69,37 @@ def test_version(runner):
 
     assert result.exit_code == 0
     assert result.output.startswith("dashboard, version ")
+
+
+@pytest.mark.parametrize(
+    ("command", "variable"),
+    [(["worker"], "DASHBOARD_FOLD_BATCH_MAX"), (["serve"], "DASHBOARD_WORKERS")],
+)
+def test_a_bad_process_setting_stops_the_command_by_name(runner, command, variable):
+    result = runner.invoke(main, command, env={variable: "0"})
+
+    assert result.exit_code == 1
+    assert f"{variable} must be a positive integer" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_worker_refuses_an_unmigrated_database(runner, tmp_path):
+    env = {"DASHBOARD_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
+
+    result = runner.invoke(main, ["worker"], env=env)
+
+    assert result.exit_code == 1
+    assert "run `dashboard db upgrade` first" in result.output
+
+
+def test_sync_without_a_service_account_is_a_usage_error(runner, tmp_path):
+    env = {
+        "DASHBOARD_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
+        "DASHBOARD_SERVICE_USERNAME": None,
+        "DASHBOARD_SERVICE_PASSWORD": None,
+    }
+
+    result = runner.invoke(main, ["sync"], env=env)
+
+    assert result.exit_code == 2
+    assert "DASHBOARD_SERVICE_USERNAME" in result.output

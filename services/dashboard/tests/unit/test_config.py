@@ -65,6 +65,72 @@ def test_bad_jwks_cache_seconds_is_a_config_error(raw):
         Settings.from_env({"DASHBOARD_JWKS_CACHE_SECONDS": raw})
 
 
+# --- The worker's and the server's settings ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "size"),
+    [(None, 500), ("", 500), ("  ", 500), ("1", 1), (" 64 ", 64), ("2000", 2000)],
+)
+def test_the_fold_batch_size_comes_from_the_environment(raw, size):
+    environ = {} if raw is None else {"DASHBOARD_FOLD_BATCH_MAX": raw}
+    assert Settings.from_env(environ).fold_batch_max == size
+
+
+@pytest.mark.parametrize("raw", ["0", "-5", "many", "2.5", "1e3"])
+def test_a_batch_size_that_is_not_a_positive_integer_is_refused_by_name(raw):
+    with pytest.raises(ValueError, match=r"DASHBOARD_FOLD_BATCH_MAX must be a positive integer"):
+        Settings.from_env({"DASHBOARD_FOLD_BATCH_MAX": raw})
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [(None, 60.0), ("", 60.0), ("0", 0.0), ("2.5", 2.5), (" 30 ", 30.0)],
+)
+def test_the_healing_interval_comes_from_the_environment(raw, seconds):
+    environ = {} if raw is None else {"DASHBOARD_SYNC_INTERVAL_SECONDS": raw}
+    assert Settings.from_env(environ).sync_interval_seconds == seconds
+
+
+@pytest.mark.parametrize("raw", ["-1", "soon"])
+def test_a_bad_healing_interval_is_refused_by_name(raw):
+    with pytest.raises(ValueError, match="DASHBOARD_SYNC_INTERVAL_SECONDS"):
+        Settings.from_env({"DASHBOARD_SYNC_INTERVAL_SECONDS": raw})
+
+
+@pytest.mark.parametrize(("raw", "port"), [(None, 9103), ("", 9103), ("0", 0), ("65535", 65535)])
+def test_the_worker_metrics_port_comes_from_the_environment(raw, port):
+    environ = {} if raw is None else {"DASHBOARD_WORKER_METRICS_PORT": raw}
+    assert Settings.from_env(environ).worker_metrics_port == port
+
+
+@pytest.mark.parametrize("raw", ["-1", "65536", "http"])
+def test_a_bad_worker_metrics_port_is_refused_by_name(raw):
+    with pytest.raises(ConfigError, match="DASHBOARD_WORKER_METRICS_PORT must be a port number"):
+        Settings.from_env({"DASHBOARD_WORKER_METRICS_PORT": raw})
+
+
+def test_the_server_sizes_and_assets_dir_come_from_the_environment():
+    settings = Settings.from_env(
+        {"DASHBOARD_WORKERS": "4", "DASHBOARD_THREADS": "8", "DASHBOARD_ASSETS_DIR": "/srv/nm"}
+    )
+
+    assert (settings.serve_workers, settings.serve_threads) == (4, 8)
+    assert settings.assets_dir == "/srv/nm"
+    assert Settings.from_env({}).serve_workers == 2
+    assert Settings.from_env({}).serve_threads == 32
+    assert Settings.from_env({}).assets_dir is None
+
+
+@pytest.mark.parametrize(
+    "name", ["DASHBOARD_WORKERS", "DASHBOARD_THREADS", "DASHBOARD_DB_POOL_SIZE"]
+)
+@pytest.mark.parametrize("raw", ["0", "two"])
+def test_a_size_below_one_is_refused_by_name(name, raw):
+    with pytest.raises(ConfigError, match=f"{name} must be a positive integer"):
+        Settings.from_env({name: raw})
+
+
 def test_settings_are_frozen():
     settings = Settings(database_url="sqlite://")
 

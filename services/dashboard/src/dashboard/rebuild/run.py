@@ -80,7 +80,7 @@ def rebuild(
 
     Raises:
         RebuildRunning: another rebuild of this database holds its lock.
-        AppstoreError: the log could not be read; the live tables are untouched.
+        AppstoreUnavailable: the log could not be read; the live tables are untouched.
     """
     tables = fresh_tables(db)
     result = RebuildResult()

@@ -8,7 +8,6 @@ registry (``services/dashboard/package.json`` and its lock file) and is served f
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from flask import Blueprint, current_app, send_from_directory
@@ -18,7 +17,7 @@ import dashboard
 
 blp = Blueprint("web", __name__, static_folder="static", static_url_path="/assets", url_prefix="")
 
-#: The environment variable (or app config key) naming another ``node_modules`` directory.
+#: The app config key (and environment variable) naming another ``node_modules`` directory.
 ASSETS_DIR_VARIABLE = "DASHBOARD_ASSETS_DIR"
 CHART_JS = Path("chart.js", "dist", "chart.umd.js")
 
@@ -41,11 +40,14 @@ CONTENT_SECURITY_POLICY = "; ".join(
 def node_modules() -> Path:
     """The ``node_modules`` directory the browser libraries are served from.
 
-    ``DASHBOARD_ASSETS_DIR`` (app config, then environment) wins; otherwise the one that
+    ``DASHBOARD_ASSETS_DIR`` (app config, then settings) wins; otherwise the one that
     ``npm ci`` makes beside ``package.json`` in ``services/dashboard`` (the package is
     installed editable from its ``src`` layout, so that directory is two levels up).
     """
-    configured = current_app.config.get(ASSETS_DIR_VARIABLE) or os.environ.get(ASSETS_DIR_VARIABLE)
+    configured = (
+        current_app.config.get(ASSETS_DIR_VARIABLE)
+        or current_app.extensions["dashboard"].settings.assets_dir
+    )
     if configured:
         return Path(configured)
     return Path(dashboard.__file__).resolve().parents[2] / "node_modules"

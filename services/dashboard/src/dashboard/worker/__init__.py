@@ -8,11 +8,14 @@ the batch → the actor returns → Dramatiq acks. Messages that can never fold 
 ``dashboard.events.XQ`` and kept in the ``dead_letters`` table
 (:mod:`dashboard.worker.dead_letters`).
 
-``dramatiq dashboard.worker.app`` (what ``dashboard worker`` runs) is the entry module.
+``dramatiq dashboard.worker.app`` (what ``dashboard worker`` runs) is the entry module;
+:mod:`~dashboard.worker.bootstrap` builds the broker, :mod:`~dashboard.worker.actor` is the
+folding actor and its per-process state, :mod:`~dashboard.worker.bulk_ack` acks a folded
+batch's messages together.
 """
 
 from dashboard.worker.batcher import Batcher, FoldTimeout
-from dashboard.worker.broker import build_broker
+from dashboard.worker.bootstrap import build_broker
 from dashboard.worker.encoder import EnvelopeEncoder
 from dashboard.worker.retry_policy import is_permanent, is_transient, should_retry
 from dashboard.worker.topology import (

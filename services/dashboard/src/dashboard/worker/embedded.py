@@ -14,24 +14,27 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable
 
 import dramatiq
 from dramatiq import Message
 
-from dashboard.appstore_client import AppstoreClient, AppstoreError
+from dashboard.appstore_client import AppstoreClient, AppstoreUnavailable
 from dashboard.config import Settings
 from dashboard.sync import contiguous_position
-from dashboard.worker.broker import build_broker
+from dashboard.worker.bootstrap import build_broker
 from dashboard.worker.encoder import EnvelopeEncoder
 from dashboard.worker.topology import QUEUE
+from servicekit.backoff import Backoff, sleep_unless_stopped
 
 #: Seconds between looks at the log when the last look found nothing new.
 POLL_SECONDS = 0.2
 #: Events read per request, and the most left unfolded in the in-process queue.
 PAGE_SIZE = 1000
 MAX_QUEUED = 5000
+#: Seconds between reads of an event log that cannot be read: doubling up to the maximum.
+RETRY_INITIAL_SECONDS = 1.0
+RETRY_MAX_SECONDS = 30.0
 
 log = logging.getLogger("dashboard.worker.embedded")
 
@@ -60,22 +63,24 @@ def run(settings: Settings, threads: int, should_stop: Callable[[], bool]) -> No
 def _follow(broker, client: AppstoreClient, position: int, should_stop) -> None:
     encoder = EnvelopeEncoder()
     queue = broker.queues[QUEUE]
-    failing_since: float | None = None
+    retry = Backoff(RETRY_INITIAL_SECONDS, RETRY_MAX_SECONDS)
+    failing = False
     while not should_stop():
         if queue.qsize() >= MAX_QUEUED:  # the folds are behind: let them catch up
-            time.sleep(POLL_SECONDS)
+            sleep_unless_stopped(POLL_SECONDS, should_stop)
             continue
         try:
             page = client.events(after=position, limit=PAGE_SIZE)
-        except AppstoreError as error:
-            if failing_since is None:
-                failing_since = time.monotonic()
+        except AppstoreUnavailable as error:
+            if not failing:
+                failing = True
                 log.warning("cannot read the Appstore's event log, retrying: %s", error)
-            _sleep(should_stop, 1.0)
+            sleep_unless_stopped(retry.next_delay(), should_stop)
             continue
-        if failing_since is not None:
+        if failing:
             log.info("reading the Appstore's event log again")
-            failing_since = None
+            failing = False
+            retry.reset()
         for raw in page:
             # The same mapping a RabbitMQ body gets, so a malformed envelope is
             # dead-lettered here exactly as it would be there.
@@ -84,13 +89,7 @@ def _follow(broker, client: AppstoreClient, position: int, should_stop) -> None:
         if page:
             position = page[-1]["sequence"]
         if len(page) < PAGE_SIZE:
-            _sleep(should_stop, POLL_SECONDS)
-
-
-def _sleep(should_stop, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not should_stop():
-        time.sleep(min(0.05, seconds))
+            sleep_unless_stopped(POLL_SECONDS, should_stop)
 
 
 def stop_on_signals() -> Callable[[], bool]:

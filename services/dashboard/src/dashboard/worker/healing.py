@@ -10,40 +10,28 @@ processes do not all poll the Appstore.
 from __future__ import annotations
 
 import logging
-import os
 import time
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard.appstore_client import AppstoreClient, AppstoreError
+from dashboard.appstore_client import AppstoreClient, AppstoreUnavailable
 from dashboard.config import Settings
 from dashboard.sync import sync
 from sqlstore import Database
 
-INTERVAL_VARIABLE = "DASHBOARD_SYNC_INTERVAL_SECONDS"
-DEFAULT_INTERVAL = 60.0
-
 log = logging.getLogger("dashboard.healing")
-
-
-def sync_interval(environ=os.environ) -> float:
-    """Seconds between syncs from ``DASHBOARD_SYNC_INTERVAL_SECONDS``; 0 turns healing off."""
-    raw = environ.get(INTERVAL_VARIABLE, "").strip()
-    interval = float(raw) if raw else DEFAULT_INTERVAL
-    if interval < 0:
-        raise ValueError(f"{INTERVAL_VARIABLE} must be 0 or more, got {raw!r}")
-    return interval
 
 
 def heal_gaps() -> None:
     """Sync now and then every interval, until the worker stops this process.
 
-    Run by Dramatiq as a fork process (``--fork-function``). Without a service account
+    Run by Dramatiq as a fork process (``--fork-function``), and only when
+    ``DASHBOARD_SYNC_INTERVAL_SECONDS`` is above 0. Without a service account
     (``DASHBOARD_SERVICE_USERNAME``/``_PASSWORD``) there is nothing to sync with: it says so
     once and idles, since a fork process that exits would stop the whole worker.
     """
     settings = Settings.from_env()
-    interval = sync_interval()
+    interval = settings.sync_interval_seconds
     if not (settings.service_username and settings.service_password):
         log.warning("no service account configured: gaps are healed only by `dashboard sync`")
         _idle()
@@ -56,7 +44,7 @@ def heal_gaps() -> None:
             result = sync(database, client)
             if result.folded:
                 log.info("healed %d events missing from the queue", result.folded)
-        except (AppstoreError, SQLAlchemyError) as error:
+        except (AppstoreUnavailable, SQLAlchemyError) as error:
             log.warning("gap healing failed, trying again in %.0f s: %s", interval, error)
         time.sleep(interval)
 

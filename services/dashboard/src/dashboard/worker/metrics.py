@@ -22,9 +22,6 @@ from dashboard.config import Settings
 from dashboard.models import EVENTS_PROGRESS, FoldProgress, ProcessedEvent
 from sqlstore import Database
 
-PORT_VARIABLE = "DASHBOARD_WORKER_METRICS_PORT"
-DEFAULT_PORT = 9103
-
 EVENTS_FOLDED = Counter(
     "dashboard_events_folded", "Events folded into the projections.", ["event_type"]
 )
@@ -58,17 +55,6 @@ def record_fold(size: int, result, seconds: float) -> None:
         EVENTS_FOLDED.labels(event_type).inc(count)
     if result.duplicates:
         EVENTS_DUPLICATE.inc(result.duplicates)
-
-
-def metrics_port(environ=os.environ) -> int:
-    """The port from ``DASHBOARD_WORKER_METRICS_PORT``: default 9103, 0 means no server."""
-    raw = environ.get(PORT_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_PORT
-    port = int(raw)
-    if not 0 <= port <= 65535:
-        raise ValueError(f"{PORT_VARIABLE} must be a port number or 0, got {raw!r}")
-    return port
 
 
 class FoldProgressCollector:
@@ -150,10 +136,11 @@ def metrics_registry(database: Database) -> CollectorRegistry:
 def serve_metrics() -> None:
     """Serve the metrics on ``DASHBOARD_WORKER_METRICS_PORT`` until the process is stopped.
 
-    Run by Dramatiq as a fork process (``--fork-function``) of ``dashboard worker``.
+    Run by Dramatiq as a fork process (``--fork-function``) of ``dashboard worker``, and
+    only when that port is not 0.
     """
-    port = metrics_port()
-    database = Database(Settings.from_env().database_url, pool_size=1)
-    start_http_server(port, registry=metrics_registry(database))
+    settings = Settings.from_env()
+    database = Database(settings.database_url, pool_size=1)
+    start_http_server(settings.worker_metrics_port, registry=metrics_registry(database))
     while True:
         time.sleep(3600)

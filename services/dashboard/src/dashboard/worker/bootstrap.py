@@ -1,0 +1,62 @@
+"""The worker's composition root: broker, middleware and the folding actor.
+
+On RabbitMQ the broker is Dramatiq's, with a consumer that acks the messages of a folded
+batch together (:mod:`dashboard.worker.bulk_ack`) instead of one frame per message.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import Retries, TimeLimit
+
+from dashboard.config import EMBEDDED_BROKER_URL, Settings
+from dashboard.worker.actor import FOLD_WAIT_SECONDS, Folding
+from dashboard.worker.bulk_ack import BulkAckRabbitmqBroker
+from dashboard.worker.dead_letters import DeadLetters
+from dashboard.worker.encoder import EnvelopeEncoder
+from dashboard.worker.retry_policy import should_retry
+from dashboard.worker.topology import FOLD_ACTOR, QUEUE
+
+# Dramatiq's own limit is a backstop above the actor's wait, not the usual way out.
+TIME_LIMIT_MS = (FOLD_WAIT_SECONDS + 60) * 1000
+# Backoff while the database is down: 1 s doubling to at most a minute, retried forever.
+MIN_BACKOFF_MS = 1_000
+MAX_BACKOFF_MS = 60_000
+
+
+def build_broker(settings: Settings) -> dramatiq.Broker:
+    """Build the worker's broker from settings, set it as Dramatiq's, declare the actor.
+
+    Nothing connects here: RabbitMQ when the worker starts consuming, the database on
+    the first message.
+
+    Parameters:
+        settings: ``broker_url`` ``memory://`` gives Dramatiq's in-process stub broker
+            (tests); otherwise a RabbitMQ URL. ``fold_batch_max`` bounds each batch.
+
+    Returns:
+        The broker, with the folding actor on queue ``dashboard.events``.
+    """
+    from dashboard.worker.metrics import DEAD_LETTER_STORE_FAILURES, DEAD_LETTERED
+
+    folding = Folding(settings)
+    middleware = [
+        # Before Retries: after_* hooks run in reverse, and this needs Retries' verdict.
+        DeadLetters(lambda: folding.database, DEAD_LETTERED, DEAD_LETTER_STORE_FAILURES),
+        TimeLimit(time_limit=TIME_LIMIT_MS),
+        Retries(retry_when=should_retry, min_backoff=MIN_BACKOFF_MS, max_backoff=MAX_BACKOFF_MS),
+    ]
+    if settings.broker_url == EMBEDDED_BROKER_URL:
+        broker: dramatiq.Broker = StubBroker(middleware=middleware)
+    else:
+        # Confirms: a retry published to the delay queue is on disk before the original
+        # is acked.
+        broker = BulkAckRabbitmqBroker(
+            url=settings.broker_url, confirm_delivery=True, middleware=middleware
+        )
+    dramatiq.set_encoder(EnvelopeEncoder())
+    dramatiq.set_broker(broker)
+    dramatiq.actor(folding.fold_event, broker=broker, actor_name=FOLD_ACTOR, queue_name=QUEUE)
+    broker.folding = folding  # type: ignore[attr-defined]  # for tests and the launcher
+    return broker
