@@ -50,4 +50,3 @@ def create_app(settings: Settings | None = None, components: Components | None =
     app.register_error_handler(AppstoreError, outcomes.answer_error)
     app.register_error_handler(OperationalError, database_unavailable)
     return app
-

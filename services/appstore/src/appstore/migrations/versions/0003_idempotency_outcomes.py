@@ -33,10 +33,7 @@ records = sa.table(
 def upgrade() -> None:
     _convert(
         new=sa.Column("outcome", sa.String(length=40), nullable=True),
-        values=sa.case(
-            {status: outcome for status, outcome in OUTCOME_OF_STATUS.items()},
-            value=records.c.status_code,
-        ),
+        values=sa.case(OUTCOME_OF_STATUS, value=records.c.status_code),
         old="status_code",
     )
 
