@@ -18,12 +18,13 @@ import time
 from pathlib import Path
 
 import pika
+from baselines import publish_one_by_one
 from outbox_seed import CHUNK, insert_events
 from sqlalchemy import text
 
 from appstore import outbox
 from appstore.migrations import upgrade
-from appstore.relay.publisher import AmqpPublisher
+from appstore.relay.amqp_publisher import AmqpPublisher
 from appstore.relay.relay import Relay
 from sqlstore import Database
 from sqlstore.testing import postgres_server, throwaway_database
@@ -39,7 +40,7 @@ class OneConfirmAtATime(AmqpPublisher):
     """The baseline: the same publisher, waiting for each confirm before the next message."""
 
     def publish_batch(self, messages, timeout: float = 60.0) -> None:
-        self.publish_one_by_one(messages, timeout)
+        publish_one_by_one(super().publish_batch, messages, timeout)
 
 
 def fill(db: Database, count: int) -> None:

@@ -21,9 +21,11 @@ import statistics
 import time
 import uuid
 
+from baselines import publish_one_by_one
 from kombu import Connection, Exchange, Queue
 
-from appstore.relay.publisher import AmqpPublisher, OutgoingMessage
+from appstore.relay.amqp_publisher import AmqpPublisher
+from appstore.relay.messages import OutgoingMessage
 
 DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672//"
 
@@ -59,7 +61,7 @@ def timed_run(publisher: AmqpPublisher, messages, batch_size: int | None) -> flo
     """Seconds to publish ``messages`` and have all confirmed."""
     started = time.perf_counter()
     if batch_size is None:
-        publisher.publish_one_by_one(messages, timeout=600)
+        publish_one_by_one(publisher.publish_batch, messages, timeout=600)
     else:
         for start in range(0, len(messages), batch_size):
             publisher.publish_batch(messages[start : start + batch_size], timeout=60)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 
-from appstore.api import apps, auth, events, health, purchases, reports, users
+from appstore.api import apps, auth, events, health, outcomes, purchases, reports, users
 from appstore.bootstrap import Components, bootstrap
 from appstore.config import Settings
 from appstore.errors import AppstoreError
 from servicekit import http_metrics, requests
-from servicekit.api import create_api, database_unavailable, error_response
+from servicekit.api import create_api, database_unavailable
 
 API_DESCRIPTION = """Users, credit, apps and purchases. Money is whole credits.
 
@@ -47,12 +47,6 @@ def create_app(settings: Settings | None = None, components: Components | None =
     app.register_blueprint(health.blp)
     requests.init_app(app)
     http_metrics.init_app(app, "appstore")
-    app.register_error_handler(AppstoreError, _error_response)
+    app.register_error_handler(AppstoreError, outcomes.answer_error)
     app.register_error_handler(OperationalError, database_unavailable)
     return app
-
-
-def _error_response(error: AppstoreError):
-    """Answer a domain error in flask-smorest's error shape."""
-    headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else {}
-    return error_response(error.status_code, error.message, error.errors, headers)

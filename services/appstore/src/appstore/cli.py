@@ -168,7 +168,8 @@ def events_replay(after: int, until: int | None, batch_size: int) -> None:
 
     from appstore import outbox
     from appstore.bootstrap import bootstrap
-    from appstore.relay.publisher import PublishError, make_publisher
+    from appstore.errors import PublishError
+    from appstore.relay.publisher import make_publisher
     from appstore.relay.replay import replay
 
     parts = bootstrap()

@@ -177,7 +177,8 @@ class OutboxProgress(Base):
 class IdempotencyRecord(Base):
     """The first answer to a purchase sent with an ``Idempotency-Key``, replayed on retries.
 
-    A success is found again by (buyer_id, app_id); a refusal keeps its status and message.
+    ``outcome`` is ``"purchased"`` or the refusal's outcome (``"conflict"``...). A success is
+    found again by (buyer_id, app_id); a refusal keeps its outcome and message.
     """
 
     __tablename__ = "idempotency_records"
@@ -185,6 +186,6 @@ class IdempotencyRecord(Base):
     buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     app_id: Mapped[int] = mapped_column(Integer)
-    status_code: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(40))
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from appstore import outbox
 from appstore.errors import InsufficientCredit
 from appstore.models import OutboxEvent
-from appstore.relay.publisher import MemoryPublisher
+from appstore.relay.memory_publisher import MemoryPublisher
 from appstore.relay.relay import Relay
 from appstore.security.principal import Principal
 from appstore.services import apps, purchases, users

@@ -9,25 +9,34 @@ traffic and nothing else's traffic reaches the test queues.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import shutil
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from kombu import Connection, Consumer, Exchange, Queue
 
-from appstore.relay.publisher import (
-    AmqpPublisher,
-    MemoryPublisher,
-    OutgoingMessage,
-    PublishError,
-    make_publisher,
-)
+from appstore.errors import PublishError
+from appstore.relay.amqp_publisher import AmqpPublisher
+from appstore.relay.memory_publisher import MemoryPublisher
+from appstore.relay.messages import OutgoingMessage
+from appstore.relay.publisher import make_publisher
 from appstore_events import CONTENT_TYPE, EXCHANGE
 
 ROUTING_KEYS = ["app.purchased", "user.registered", "credit.granted", "app.created"]
+BASELINES = Path(__file__).resolve().parents[4] / "bench" / "baselines.py"
+
+
+def bench_baselines():
+    """The benchmarks' ``baselines`` module, which lives outside any installed package."""
+    spec = importlib.util.spec_from_file_location("bench_baselines", BASELINES)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def messages(count: int, tag: str) -> list[OutgoingMessage]:
@@ -50,6 +59,11 @@ def rabbitmqctl(*args: str) -> str:
     )
     assert done.returncode == 0, f"rabbitmqctl {' '.join(args)} failed: {done.stderr}"
     return done.stdout
+
+
+def vhost(broker_url: str) -> str:
+    """The broker URL's virtual host: the tests' exchanges and connections live there."""
+    return Connection(broker_url).virtual_host
 
 
 @pytest.fixture
@@ -138,14 +152,17 @@ def test_publish_batch_delivers_every_message_in_order(broker_url, exchange_name
         assert capture.ready() == len(sent)
 
     assert_delivered(capture.read(len(sent)), sent)
-    listing = rabbitmqctl("list_exchanges", "name", "type", "durable", "auto_delete")
+    listing = rabbitmqctl(
+        "list_exchanges", "-p", vhost(broker_url), "name", "type", "durable", "auto_delete"
+    )
     assert f"{exchange_name}\ttopic\ttrue\tfalse" in listing.splitlines()
 
 
-def test_publish_one_by_one_delivers_in_order(broker_url, exchange_name, capture):
+def test_bench_baseline_publish_one_by_one_delivers_in_order(broker_url, exchange_name, capture):
+    publish_one_by_one = bench_baselines().publish_one_by_one
     sent = messages(50, "one-by-one")
     with AmqpPublisher(broker_url, exchange_name) as publisher:
-        publisher.publish_one_by_one(sent, timeout=30)
+        publish_one_by_one(publisher.publish_batch, sent, timeout=30)
         assert capture.ready() == len(sent)
 
     assert_delivered(capture.read(len(sent)), sent)
@@ -178,7 +195,7 @@ def test_broken_connection_raises_and_ensure_connected_recovers(broker_url, exch
     assert publisher.ensure_connected()
     publisher.publish_batch(messages(10, "before"))
 
-    rabbitmqctl("close_all_connections", "test")
+    rabbitmqctl("close_all_connections", "-p", vhost(broker_url), "test")
     wait_until_closed_by_broker(name)
 
     with pytest.raises(PublishError):
@@ -244,7 +261,7 @@ def test_memory_publisher_and_make_publisher():
     assert publisher.ensure_connected()
     assert publisher.healthy
     publisher.publish_batch(sent[:3])
-    publisher.publish_one_by_one(sent[3:])
+    bench_baselines().publish_one_by_one(publisher.publish_batch, sent[3:])
     assert publisher.published == sent
 
     publisher.fail_next()

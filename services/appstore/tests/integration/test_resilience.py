@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from appstore import outbox
 from appstore.relay import leader
-from appstore.relay.publisher import MemoryPublisher
+from appstore.relay.memory_publisher import MemoryPublisher
 from appstore.relay.relay import Relay
 from appstore.services import users
 from sqlstore.testing import throwaway_database

@@ -23,9 +23,16 @@ ADVISORY_LOCK_KEY = 0x0A55_7012
 def acquire(
     connection: Connection, data_dir: Path, should_stop: Callable[[], bool], poll: float = 0.5
 ) -> Callable[[], None] | None:
-    """Wait until this process leads; return a function that gives leadership up.
+    """Wait until this process leads.
 
-    Returns None if ``should_stop`` turned true first.
+    Parameters:
+        connection: the relay's own connection; on PostgreSQL it holds the lock.
+        data_dir: where the SQLite lock file lives.
+        should_stop: asked between tries; true gives up waiting.
+        poll: seconds between tries.
+
+    Returns:
+        A function that gives leadership up, or None if ``should_stop`` turned true first.
     """
     if connection.dialect.name == "postgresql":
         while not should_stop():

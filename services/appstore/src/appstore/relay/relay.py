@@ -8,7 +8,6 @@ event_id. Order: one leader, one channel, batches in sequence order.
 from __future__ import annotations
 
 import logging
-import random
 import select
 import time
 from collections import Counter as Tally
@@ -21,10 +20,12 @@ from sqlalchemy import select as sql_select
 from sqlalchemy.exc import SQLAlchemyError
 
 from appstore import outbox
+from appstore.errors import PublishError
 from appstore.models import OutboxEvent, utcnow
 from appstore.relay import leader, metrics
-from appstore.relay.publisher import OutgoingMessage, PublishError
+from appstore.relay.messages import OutgoingMessage
 from servicekit import logs
+from servicekit.backoff import Backoff, sleep_unless_stopped
 
 log = logging.getLogger("appstore.relay")
 NOTIFY_CHANNEL = "appstore_outbox"
@@ -59,15 +60,15 @@ class Relay:
 
     def run(self, should_stop: Callable[[], bool]) -> None:
         """Lead (or wait to lead) and publish; survive database and broker outages."""
-        delay = 0.1
+        backoff = Backoff(0.1, 5.0)
         while not should_stop():
             try:
                 self._lead(should_stop)
-                delay = 0.1
+                backoff.reset()
             except SQLAlchemyError as error:
+                delay = backoff.next_delay()
                 log.warning("database unavailable, retrying in %.1fs: %s", delay, error)
-                _sleep(delay, should_stop)
-                delay = min(delay * 2, 5.0) * random.uniform(0.8, 1.2)
+                sleep_unless_stopped(delay, should_stop)
             finally:
                 metrics.LEADER.set(0)
         self.publisher.close()
@@ -172,9 +173,3 @@ class Relay:
             if oldest.tzinfo is None:  # SQLite keeps no zone; the values are UTC
                 oldest = oldest.replace(tzinfo=UTC)
             metrics.OLDEST_AGE.set(max(0.0, (utcnow() - oldest).total_seconds()))
-
-
-def _sleep(seconds: float, should_stop: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + seconds
-    while not should_stop() and time.monotonic() < deadline:
-        time.sleep(min(0.1, deadline - time.monotonic()))

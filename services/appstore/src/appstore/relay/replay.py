@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from appstore import outbox
-from appstore.relay.publisher import OutgoingMessage
+from appstore.relay.messages import OutgoingMessage
 from sqlstore import Database
 
 
@@ -23,7 +23,7 @@ def replay(
         The last sequence published (``after`` if there was nothing to publish).
 
     Raises:
-        appstore.relay.publisher.PublishError: the broker did not confirm a batch; the
+        appstore.errors.PublishError: the broker did not confirm a batch; the
             events up to the returned position of the previous batches are out.
     """
     position = after

@@ -16,6 +16,7 @@ from appstore.errors import (
     AppstoreError,
     Conflict,
     Forbidden,
+    IdempotencyKeyTaken,
     InsufficientCredit,
     InvalidRequest,
     NotFound,
@@ -25,7 +26,9 @@ from appstore.models import App, IdempotencyRecord, Purchase, User, utcnow
 from appstore.security.principal import Principal
 from sqlstore import Database
 
-_REPLAYABLE = {e.status_code: e for e in (Forbidden, NotFound, Conflict, InsufficientCredit)}
+#: The outcome an idempotency record keeps for a purchase that went through.
+PURCHASED = "purchased"
+_REPLAYABLE = {e.outcome: e for e in (Forbidden, NotFound, Conflict, InsufficientCredit)}
 
 
 def purchase(
@@ -35,6 +38,15 @@ def purchase(
 
     With an ``idempotency_key`` the first answer (success or refusal) is kept and every
     retry with the same key gets that answer again.
+
+    Parameters:
+        db: the Appstore database.
+        buyer: who buys.
+        app_id: the app bought.
+        idempotency_key: the client's name for this purchase, if it may retry it.
+
+    Returns:
+        The purchase, with the app's access link and key.
 
     Raises:
         NotFound: the app is unknown, unverified or delisted.
@@ -46,7 +58,7 @@ def purchase(
     try:
         with db.transaction() as session:
             return _purchase(session, buyer, app_id, idempotency_key)
-    except _KeyTaken:
+    except IdempotencyKeyTaken:
         # Another request with this key committed first: answer as it did.
         with db.reading() as session:
             return _replay(session, buyer, app_id, idempotency_key)
@@ -54,10 +66,6 @@ def purchase(
         if idempotency_key is not None:
             _remember_refusal(db, buyer, app_id, idempotency_key, error)
         raise
-
-
-class _KeyTaken(Exception):
-    """The idempotency key's row exists or is being written by a concurrent request."""
 
 
 _APP_FOR_SALE = select(
@@ -92,7 +100,7 @@ def _purchase(session: Session, buyer: Principal, app_id: int, key: str | None) 
     # A known key replays its first answer before anything else is checked: the app may
     # have been delisted since, and the retry must still get the purchase it made.
     if key is not None and session.get(IdempotencyRecord, (buyer.user_id, key)) is not None:
-        raise _KeyTaken
+        raise IdempotencyKeyTaken
     app = connection.execute(_APP_FOR_SALE, {"app_id": app_id}).one_or_none()
     if app is None or not app.verified or app.deleted_at is not None:
         raise NotFound(f"App {app_id} does not exist.")
@@ -102,11 +110,11 @@ def _purchase(session: Session, buyer: Principal, app_id: int, key: str | None) 
         _insert(
             connection,
             IdempotencyRecord,
-            on_unique=_KeyTaken,
+            on_unique=IdempotencyKeyTaken,
             buyer_id=buyer.user_id,
             key=key,
             app_id=app_id,
-            status_code=201,
+            outcome=PURCHASED,
         )
 
     created_at = utcnow()
@@ -154,7 +162,7 @@ def _purchase(session: Session, buyer: Principal, app_id: int, key: str | None) 
 
 
 def _insert(connection: Connection, model, on_unique, **values) -> int | None:
-    """Insert one row; a unique-key clash raises ``on_unique``, a missing buyer 401."""
+    """Insert one row; a unique-key clash raises ``on_unique``, a missing buyer Unauthorized."""
     try:
         return connection.execute(_inserting(model), values).scalar()
     except IntegrityError as error:
@@ -176,8 +184,8 @@ def _replay(session: Session, buyer: Principal, app_id: int, key: str) -> Purcha
     record = session.get(IdempotencyRecord, (buyer.user_id, key))
     if record.app_id != app_id:
         raise InvalidRequest(f"Idempotency-Key {key!r} was already used for app {record.app_id}.")
-    if record.status_code != 201:
-        raise _REPLAYABLE[record.status_code](record.message)
+    if record.outcome != PURCHASED:
+        raise _REPLAYABLE[record.outcome](record.message)
     bought = session.scalar(
         select(Purchase).where(Purchase.buyer_id == buyer.user_id, Purchase.app_id == app_id)
     )
@@ -196,7 +204,7 @@ def _remember_refusal(
                 buyer_id=buyer.user_id,
                 key=key,
                 app_id=app_id,
-                status_code=error.status_code,
+                outcome=error.outcome,
                 message=error.message,
                 created_at=utcnow(),
             )
