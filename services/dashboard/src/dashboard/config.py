@@ -17,8 +17,7 @@ DEFAULT_DB_POOL_SIZE = 10
 MASK = "****"
 
 
-class ConfigError(ValueError):
-    """An environment variable holds a value the dashboard cannot use."""
+from dashboard.errors import ConfigError  # noqa: E402
 
 
 def default_database_url() -> str:
