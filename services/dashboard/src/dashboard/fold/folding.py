@@ -1,4 +1,8 @@
-"""Folding a batch of events into the projections, exactly once in effect."""
+"""Folding a batch of events into the projections, exactly once in effect.
+
+In the caller's transaction: the dedupe rows first, then the plan of the new events
+applied (:mod:`dashboard.fold.apply`), then the progress (:mod:`dashboard.fold.progress`).
+"""
 
 from __future__ import annotations
 
