@@ -8,13 +8,6 @@ import pytest
 from sqlalchemy import text
 
 from sqlstore import Database, normalize_database_url
-from sqlstore.testing import postgres_server, throwaway_database
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    with postgres_server() as admin_url, throwaway_database(admin_url, "sqlstore_test") as url:
-        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -1,4 +1,5 @@
-"""Tables of the Appstore. Money columns hold integer credits."""
+"""Tables of the Appstore. Money columns hold integer credits; timestamps are
+:class:`~sqlstore.UTCDateTime`, aware and in UTC on PostgreSQL and SQLite alike."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
-from sqlstore import naming_convention
+from sqlstore import UTCDateTime, naming_convention
 
 ROLES = ("user", "admin", "management", "service")
 
@@ -62,7 +62,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="user")
     credit: Mapped[int] = mapped_column(BigInteger, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # Usernames clash case-insensitively: "Alice" and "alice" would confuse every reader.
@@ -77,9 +77,7 @@ class Purchase(Base):
     app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"), index=True)
     buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     price: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     # Copied from the app into the purchase answer; the buyer has bought the right to see them.
     access_link = None
@@ -99,9 +97,9 @@ class App(Base):
     icon_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     access_key: Mapped[str] = mapped_column(String(64))
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     # Counted on read rather than kept as a column: a counter would add a hot row lock to
     # every purchase of a popular app, and the (app_id) index makes the count cheap.
@@ -131,7 +129,7 @@ class CreditGrant(Base):
     amount: Mapped[int] = mapped_column(Integer)
     granted_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class OutboxEvent(Base):
@@ -158,7 +156,7 @@ class OutboxEvent(Base):
     event_id: Mapped[str] = mapped_column(String(36), unique=True)
     event_type: Mapped[str] = mapped_column(String(40))
     routing_key: Mapped[str] = mapped_column(String(60))
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The encoded envelope without its "sequence"; the relay and the log API add it.
     envelope: Mapped[str] = mapped_column(Text)
     sequence: Mapped[int | None] = mapped_column(BigInteger, unique=True, nullable=True)
@@ -188,4 +186,4 @@ class IdempotencyRecord(Base):
     app_id: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(40))
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,7 +10,7 @@ from dashboard.api import auth, health, stats, stream
 from dashboard.auth import Forbidden, InvalidToken, KeySourceUnavailable
 from dashboard.bootstrap import Components, bootstrap
 from dashboard.config import Settings
-from dashboard.stats.progress import NotMigrated
+from dashboard.errors import MissingProgressRow
 from servicekit import http_metrics
 from servicekit import requests as request_ids
 from servicekit.api import create_api, database_unavailable, error_response
@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
     app.register_error_handler(Forbidden, _forbidden)
     app.register_error_handler(KeySourceUnavailable, _keys_unavailable)
     app.register_error_handler(OperationalError, database_unavailable)
-    app.register_error_handler(NotMigrated, database_unavailable)
+    app.register_error_handler(MissingProgressRow, database_unavailable)
     return app
 
 

@@ -24,8 +24,7 @@ MASK = "****"
 Number = TypeVar("Number", int, float)
 
 
-class ConfigError(ValueError):
-    """An environment variable holds a value the dashboard cannot use."""
+from dashboard.errors import ConfigError  # noqa: E402
 
 
 def default_database_url() -> str:

@@ -3,17 +3,18 @@ kept dead letters.
 
 Every projection is written only by :mod:`dashboard.fold`. Money columns hold integer
 credits. Text from events is stored as ``Text``: the event schemas set no maximum length,
-and a value too long for its column would fail every fold of its batch.
+and a value too long for its column would fail every fold of its batch. Timestamps are
+:class:`~sqlstore.UTCDateTime`: aware and in UTC on PostgreSQL and SQLite alike.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from sqlstore import naming_convention
+from sqlstore import UTCDateTime, naming_convention
 
 EVENTS_PROGRESS = "events"
 SERIES_METRICS = ("purchases", "credits_spent", "apps_created", "users")
@@ -41,8 +42,8 @@ class ProcessedEvent(Base):
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     sequence: Mapped[int | None] = mapped_column(BigInteger, index=True)
     event_type: Mapped[str] = mapped_column(String(40))
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    folded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    folded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class FoldProgress(Base):
@@ -59,7 +60,7 @@ class FoldProgress(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     contiguous_through: Mapped[int] = mapped_column(BigInteger)
     last_sequence: Mapped[int] = mapped_column(BigInteger)
-    last_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     generation: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
@@ -80,7 +81,7 @@ class KnownUser(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     username: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(20))
-    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Buyer(Base):
@@ -93,7 +94,7 @@ class Buyer(Base):
     __tablename__ = "buyers"
 
     buyer_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    first_purchase_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_purchase_at: Mapped[datetime] = mapped_column(UTCDateTime)
     purchases: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -112,7 +113,7 @@ class AppStats(Base):
     owner_id: Mapped[int | None] = mapped_column(BigInteger)
     title: Mapped[str | None] = mapped_column(Text)
     title_sequence: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     verified: Mapped[bool] = mapped_column(Boolean)
     deleted: Mapped[bool] = mapped_column(Boolean)
     purchases: Mapped[int] = mapped_column(BigInteger)
@@ -146,7 +147,7 @@ class SeriesMinute(Base):
     __tablename__ = "series_minute"
 
     metric: Mapped[str] = mapped_column(String(20), primary_key=True)
-    bucket_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -156,7 +157,7 @@ class SeriesQuarterHour(Base):
     __tablename__ = "series_quarter_hour"
 
     metric: Mapped[str] = mapped_column(String(20), primary_key=True)
-    bucket_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -178,7 +179,7 @@ class AppSales(Base):
     __tablename__ = "app_sales"
 
     span: Mapped[str] = mapped_column(String(4), primary_key=True)
-    bucket_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     app_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     # Carried by every purchase, so top developers in a window need no join.
     owner_id: Mapped[int] = mapped_column(BigInteger)
@@ -205,6 +206,6 @@ class DeadLetter(Base):
     event_type: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
-    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     count: Mapped[int] = mapped_column(Integer)

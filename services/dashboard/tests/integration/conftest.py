@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import random
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -103,18 +102,11 @@ def reset_projections(database: Database) -> None:
                 connection.execute(table.delete())
 
 
-def _aware(value: Any) -> Any:
-    # SQLite returns timestamps without their zone; they were stored in UTC.
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _rows(session, table, key: int) -> dict:
     result = {}
     rows = select(table) if isinstance(table, Table) else table
     for row in session.execute(rows):
-        values = tuple(_aware(value) for value in row)
+        values = tuple(row)
         result[values[0] if key == 1 else values[:key]] = values[key:]
     return result
 

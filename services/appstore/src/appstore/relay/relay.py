@@ -12,7 +12,6 @@ import select
 import time
 from collections import Counter as Tally
 from collections.abc import Callable
-from datetime import UTC
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, func
@@ -170,6 +169,4 @@ class Relay:
         if oldest is None:
             metrics.OLDEST_AGE.set(0)
         else:
-            if oldest.tzinfo is None:  # SQLite keeps no zone; the values are UTC
-                oldest = oldest.replace(tzinfo=UTC)
             metrics.OLDEST_AGE.set(max(0.0, (utcnow() - oldest).total_seconds()))

@@ -6,8 +6,6 @@ import functools
 from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,7 +22,7 @@ from appstore.errors import (
 )
 from appstore.models import App, IdempotencyRecord, Purchase, User, utcnow
 from appstore.security.principal import Principal
-from sqlstore import Database
+from sqlstore import Database, dialect_insert
 
 #: The outcome an idempotency record keeps for a purchase that went through.
 PURCHASED = "purchased"
@@ -196,10 +194,9 @@ def _remember_refusal(
     db: Database, buyer: Principal, app_id: int, key: str, error: AppstoreError
 ) -> None:
     """Keep a refusal for replay; a concurrent first answer with the same key wins."""
-    insert_ignoring_clash = pg_insert if not db.is_sqlite else sqlite_insert
     with db.transaction() as session:
         session.execute(
-            insert_ignoring_clash(IdempotencyRecord)
+            dialect_insert(session, IdempotencyRecord.__table__)
             .values(
                 buyer_id=buyer.user_id,
                 key=key,

@@ -11,7 +11,7 @@ from typing import Any
 import jwt
 import requests
 
-from dashboard.auth.errors import KeySourceUnavailable, UnknownSigningKey
+from dashboard.errors import KeySourceUnavailable, UnknownSigningKey
 
 log = logging.getLogger(__name__)
 

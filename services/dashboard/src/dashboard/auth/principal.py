@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from dashboard.auth.errors import Forbidden
+from dashboard.errors import Forbidden
 
 DASHBOARD_READER_ROLES = frozenset({"management", "admin"})
 

@@ -6,9 +6,9 @@ from typing import Any, Protocol
 
 import jwt
 
-from dashboard.auth.errors import InvalidToken
 from dashboard.auth.jwks import SIGNING_ALGORITHM
 from dashboard.auth.principal import Principal
+from dashboard.errors import InvalidToken
 
 APPSTORE_ISSUER = "appstore"
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "sub", "role")

@@ -14,10 +14,7 @@ from datetime import datetime
 
 from appstore_events import EVENT_TYPES, Envelope
 from dashboard.buckets import minute_start, quarter_hour_start
-
-
-class UnfoldableEvent(ValueError):
-    """An envelope of a type or version this fold does not know; nothing was written."""
+from dashboard.errors import UnfoldableEvent
 
 
 @dataclass

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from sqlalchemy import exists, select, update
 
 from appstore_events import Envelope
+from dashboard.errors import MissingProgressRow
 from dashboard.models import EVENTS_PROGRESS, FoldProgress, ProcessedEvent
 from sqlstore import Executor
-
-
-class MissingProgressRow(RuntimeError):
-    """The database has no ``fold_progress`` row: it has not been migrated."""
 
 
 def advance(executor: Executor, folded: Sequence[Envelope]) -> None:
@@ -31,7 +27,7 @@ def advance(executor: Executor, folded: Sequence[Envelope]) -> None:
     sequences = [e.sequence for e in folded if e.sequence is not None]
     latest = max(e.occurred_at for e in folded)
     if progress.last_event_at is not None:
-        latest = max(latest, _aware(progress.last_event_at))
+        latest = max(latest, progress.last_event_at)
     executor.execute(
         update(table)
         .where(mine)
@@ -69,8 +65,3 @@ def contiguous_through(executor: Executor, start: int) -> int:
         .limit(1)
     )
     return executor.scalar(end)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands timestamps back without their zone; they were stored in UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

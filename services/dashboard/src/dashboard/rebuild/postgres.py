@@ -13,13 +13,13 @@ from contextlib import contextmanager, suppress
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from dashboard.errors import RebuildRunning
 from dashboard.models import EVENTS_PROGRESS, Base, FoldProgress
 from dashboard.rebuild.tables import (
     PROGRESS_COLUMNS,
     REBUILT,
     FoldTail,
     FreshTables,
-    RebuildRunning,
     seed,
 )
 from sqlstore import Database

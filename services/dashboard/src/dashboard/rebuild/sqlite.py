@@ -15,13 +15,13 @@ from pathlib import Path
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 
+from dashboard.errors import RebuildRunning
 from dashboard.models import EVENTS_PROGRESS, Base, FoldProgress
 from dashboard.rebuild.tables import (
     PROGRESS_COLUMNS,
     REBUILT,
     FoldTail,
     FreshTables,
-    RebuildRunning,
     seed,
 )
 from sqlstore import Database, make_engine

@@ -44,10 +44,6 @@ PROGRESS_COLUMNS = ("contiguous_through", "last_sequence", "last_event_at")
 FoldTail = Callable[[Connection], None]
 
 
-class RebuildRunning(RuntimeError):
-    """Another rebuild of the same database is running."""
-
-
 class FreshTables(ABC):
     """Where a rebuild folds, and how its tables replace the live ones."""
 

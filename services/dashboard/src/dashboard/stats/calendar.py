@@ -22,8 +22,7 @@ RESOLUTION = timedelta(microseconds=1)
 RECENT_POINTS = {"minute": 60, "hour": 48, "day": 30}
 
 
-class TooManyPoints(ValueError):
-    """The series would have more points than the caller allows."""
+from dashboard.errors import TooManyPoints  # noqa: E402
 
 
 def bucket_start(bucket: str, zone: ZoneInfo, moment: datetime) -> datetime:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 
+from dashboard.errors import MissingProgressRow
 from dashboard.models import EVENTS_PROGRESS, FoldProgress
 from dashboard.stats.reading import Reader
 from sqlstore import Executor
-
-
-class NotMigrated(RuntimeError):
-    """The database lacks the ``fold_progress`` row: ``dashboard db upgrade`` has not run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +27,7 @@ def read_progress(reader: Reader) -> Progress:
     """One primary-key read of ``fold_progress``.
 
     Raises:
-        NotMigrated: the row is missing.
+        MissingProgressRow: the row is missing.
     """
     with reader.connect() as connection:
         return progress_in(connection)
@@ -46,12 +43,5 @@ def progress_in(executor: Executor) -> Progress:
         ).where(FoldProgress.name == EVENTS_PROGRESS)
     ).one_or_none()
     if row is None:
-        raise NotMigrated("fold_progress has no row: run `dashboard db upgrade`")
-    return Progress(row[0], row[1], row[2], aware(row[3]))
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands timestamps back without their zone; they were stored in UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
+        raise MissingProgressRow("fold_progress has no row: run `dashboard db upgrade`")
+    return Progress(row[0], row[1], row[2], row[3])

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, literal, select, true, union_all
 
+from dashboard.errors import MissingProgressRow
 from dashboard.models import (
     EVENTS_PROGRESS,
     TOTALS,
@@ -23,7 +24,7 @@ from dashboard.models import (
     SeriesQuarterHour,
     Total,
 )
-from dashboard.stats.progress import NotMigrated, aware, progress_in
+from dashboard.stats.progress import progress_in
 from dashboard.stats.reading import Reader
 from dashboard.stats.windows import MINUTE, QUARTER_HOUR, Window, split, widen
 
@@ -44,14 +45,14 @@ def all_time(reader: Reader) -> dict[str, Any]:
     with reader.connect() as connection:
         rows = connection.execute(statement.where(FoldProgress.name == EVENTS_PROGRESS)).all()
     if not rows:
-        raise NotMigrated("fold_progress has no row: run `dashboard db upgrade`")
+        raise MissingProgressRow("fold_progress has no row: run `dashboard db upgrade`")
     totals = dict.fromkeys(TOTALS, 0) | {row.name: int(row.value) for row in rows}
     first = rows[0]
     return {
         **{name: totals[name] for name in TOTALS},
         "contiguous_through": first.contiguous_through,
         "last_sequence": first.last_sequence,
-        "last_event_at": aware(first.last_event_at),
+        "last_event_at": first.last_event_at,
     }
 
 

@@ -9,7 +9,6 @@ from itertools import pairwise
 from sqlalchemy import Integer, cast, extract, func, select
 
 from dashboard.models import SERIES_METRICS, SeriesMinute, SeriesQuarterHour
-from dashboard.stats.progress import aware
 from dashboard.stats.reading import Reader
 
 METRICS = SERIES_METRICS
@@ -52,7 +51,7 @@ def values(reader: Reader, metric: str, bucket: str, edges: list[datetime]) -> l
         else:
             statement = select(table.bucket_start, table.value).where(*inside)
             for start, value in connection.execute(statement):
-                sums[bisect_right(edges, aware(start)) - 1] += value
+                sums[bisect_right(edges, start) - 1] += value
     return sums
 
 

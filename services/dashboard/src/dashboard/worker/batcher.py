@@ -31,8 +31,7 @@ FoldBatch = Callable[[Sequence[Envelope]], FoldResult]
 OnFolded = Callable[[int, FoldResult, float], None]
 
 
-class FoldTimeout(TimeoutError):
-    """The batch holding an event was not committed in time; the event may still fold."""
+from dashboard.errors import FoldTimeout  # noqa: E402
 
 
 class _Waiter:

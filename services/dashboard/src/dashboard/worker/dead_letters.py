@@ -24,11 +24,10 @@ from appstore_events import (
     UnknownEventType,
     UnsupportedEventVersion,
 )
-from dashboard.fold import UnfoldableEvent
-from dashboard.fold.upserts import dialect_insert
+from dashboard.errors import UnfoldableEvent
 from dashboard.models import DeadLetter
 from servicekit import logs
-from sqlstore import Database, Executor
+from sqlstore import Database, Executor, dialect_insert
 
 logger = logging.getLogger(__name__)
 

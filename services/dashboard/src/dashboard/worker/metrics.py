@@ -91,8 +91,6 @@ class FoldProgressCollector:
             "dashboard_gap_count", "Sequences missing below the last folded.", value=gaps
         )
         if last_event_at is not None:
-            if last_event_at.tzinfo is None:
-                last_event_at = last_event_at.replace(tzinfo=UTC)
             lag = (datetime.now(UTC) - last_event_at).total_seconds()
             yield GaugeMetricFamily(
                 "dashboard_lag_seconds", "Now minus the latest occurred_at folded.", value=lag

@@ -7,8 +7,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, Opera
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from appstore_events import EventError
-from dashboard.fold import MissingProgressRow, UnfoldableEvent
-from dashboard.worker.batcher import FoldTimeout
+from dashboard.errors import FoldTimeout, MissingProgressRow, UnfoldableEvent
 
 #: Retries of an error that is neither known-permanent nor known-transient (a bug, say)
 #: before it is dead-lettered, where `dashboard dlq replay` can bring it back once fixed.

@@ -1,4 +1,8 @@
-"""Folding a batch of events into the projections, exactly once in effect."""
+"""Folding a batch of events into the projections, exactly once in effect.
+
+In the caller's transaction: the dedupe rows first, then the plan of the new events
+applied (:mod:`dashboard.fold.apply`), then the progress (:mod:`dashboard.fold.progress`).
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,11 @@ from typing import Any
 
 from appstore_events import Envelope
 from dashboard.fold import progress
+from dashboard.fold.apply import apply_deltas
 from dashboard.fold.plan import Deltas, check_foldable, plan_checked, unique_events
-from dashboard.fold.upserts import (
-    apply_deltas,
-    built_once,
-    dialect_name,
-    insert_for,
-    insert_rows,
-)
 from dashboard.models import ProcessedEvent
 from sqlstore import Executor
+from sqlstore.inserts import built_once, dialect_name, insert_for, insert_rows
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ def fold(
     The dedupe rows and the projection changes are written in that one transaction, so
     the caller commits, and only then acknowledges the messages: a crash before the
     commit leaves nothing behind, and a redelivery after it is recognised as a duplicate.
-    Safe to run in several processes at once (see :mod:`dashboard.fold.upserts`) at
+    Safe to run in several processes at once (see :mod:`dashboard.fold.apply`) at
     PostgreSQL's default isolation, READ COMMITTED, which it relies on: a row another fold
     has just committed must be visible to the next statement.
 

@@ -1,20 +1,18 @@
-"""Applying a batch's deltas: one multi-row upsert per table.
+"""Applying a plan: one multi-row upsert per table for a batch's deltas.
 
 Lock order. Concurrent folds (several worker processes) touch the same hot rows: totals,
 the current minute, popular apps. Each fold takes its row locks table by table in the
 order of :func:`apply_deltas`, and within a table in primary-key order, so two folds
 always want shared rows in the same order and one waits for the other instead of
-deadlocking. ``processed_events`` comes first (see :mod:`dashboard.fold.batch`) and
+deadlocking. ``processed_events`` comes first (see :mod:`dashboard.fold.folding`) and
 ``fold_progress`` last.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Table, and_, bindparam, case, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, and_, case, func, or_
 
 from dashboard.fold.plan import BuyerDelta, Deltas, SalesDelta
 from dashboard.models import (
@@ -28,30 +26,7 @@ from dashboard.models import (
     Total,
 )
 from sqlstore import Executor
-
-
-def dialect_insert(executor: Executor, table: Table) -> Any:
-    """:func:`insert_for` the executor's dialect."""
-    return insert_for(dialect_name(executor), table)
-
-
-def insert_for(dialect: str, table: Table) -> Any:
-    """An INSERT on ``table`` that can take ``ON CONFLICT`` in the dialect named ``dialect``."""
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"no upsert for the {dialect} dialect")
-
-
-def built_once(build):
-    """Cache a statement builder taking the dialect's name.
-
-    Every fold runs the same statements; built afresh, each would cost its construction and
-    the computation of its cache key (a few milliseconds a batch in all), more than
-    compiling it does once it is cached.
-    """
-    return functools.cache(build)
+from sqlstore.inserts import built_once, dialect_name, insert_for, insert_rows
 
 
 def apply_deltas(executor: Executor, deltas: Deltas) -> None:
@@ -245,55 +220,9 @@ def _returning_key(statement: Any) -> Any:
 
 
 def _upsert_rows(executor: Executor, statement: Any, rows: list[dict]) -> None:
-    """Run an INSERT ... ON CONFLICT ... RETURNING for ``rows`` (see :func:`insert_rows`).
+    """Run an INSERT ... ON CONFLICT ... RETURNING for ``rows`` with
+    :func:`~sqlstore.inserts.insert_rows`.
 
     What comes back is not needed: RETURNING is there so that, on SQLite, SQLAlchemy sends
     the rows as multi-row statements."""
     insert_rows(executor, statement, rows).all()
-
-
-def insert_rows(executor: Executor, statement: Any, rows: list[dict]) -> CursorResult:
-    """Run the INSERT ``statement`` (with its ON CONFLICT and RETURNING) for ``rows``.
-
-    ``rows`` all have the same keys, the columns to insert, and come in the order their row
-    locks are to be taken.
-
-    On PostgreSQL the rows go as one array per column, unnested by the server in array
-    order: a single statement whose parameters the driver adapts in C. Rendering them as
-    multi-row VALUES instead costs SQLAlchemy about as much per row as the server's work
-    (measured: the live worker's CPU per event fell by about a quarter without it).
-
-    On SQLite the statement is executed for the list of rows; with RETURNING, SQLAlchemy
-    sends them as multi-row VALUES statements rendered from one cached compilation
-    (without it, an executemany of an upsert would go row by row).
-    """
-    if dialect_name(executor) != "postgresql":
-        return executor.execute(statement, rows)
-    first = rows[0]
-    # A column holding one object in every row (a fold's timestamp, say) is sent once.
-    same = [name for name in first if all(row[name] is first[name] for row in rows[1:])]
-    if len(same) == len(first):  # one row (or one object in every column): no array is left
-        same = same[1:]
-    varying = tuple(name for name in first if name not in same)
-    values = {f"{name}_values": [row[name] for row in rows] for name in varying}
-    values.update({f"{name}_value": first[name] for name in same})
-    return executor.execute(_from_arrays(statement, varying, tuple(same)), values)
-
-
-@functools.lru_cache(maxsize=256)
-def _from_arrays(statement: Any, varying: tuple[str, ...], same: tuple[str, ...]) -> Any:
-    """``statement`` inserting from one array per ``varying`` column and one value per
-    ``same`` column (see :func:`insert_rows`)."""
-    columns = statement.table.c
-    arrays = [
-        bindparam(f"{name}_values", type_=postgresql.ARRAY(columns[name].type)) for name in varying
-    ]
-    unnested = func.unnest(*arrays).table_valued(*varying).render_derived()
-    constants = [bindparam(f"{name}_value", type_=columns[name].type) for name in same]
-    return statement.from_select([*varying, *same], select(*unnested.c, *constants))
-
-
-def dialect_name(executor: Executor) -> str:
-    if isinstance(executor, Connection):
-        return executor.dialect.name
-    return executor.get_bind().dialect.name

@@ -1,0 +1,102 @@
+"""INSERT ... ON CONFLICT statements that run the same way on PostgreSQL and SQLite.
+
+Build a statement once per dialect with :func:`insert_for` under :func:`built_once`, then
+run it for many rows with :func:`insert_rows`, which sends PostgreSQL one array per column.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from sqlalchemy import Connection, CursorResult, Table, bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from sqlstore.database import Executor
+
+
+def dialect_name(executor: Executor) -> str:
+    """The name of the dialect ``executor`` speaks: ``"postgresql"`` or ``"sqlite"``."""
+    if isinstance(executor, Connection):
+        return executor.dialect.name
+    return executor.get_bind().dialect.name
+
+
+def dialect_insert(executor: Executor, table: Table) -> Any:
+    """:func:`insert_for` the executor's dialect."""
+    return insert_for(dialect_name(executor), table)
+
+
+def insert_for(dialect: str, table: Table) -> Any:
+    """An INSERT on ``table`` that can take ``ON CONFLICT`` in the dialect named ``dialect``.
+
+    Raises:
+        NotImplementedError: the dialect is neither PostgreSQL nor SQLite.
+    """
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no upsert for the {dialect} dialect")
+
+
+def built_once(build):
+    """Cache a statement builder taking the dialect's name.
+
+    A statement run for every batch, built afresh each time, costs its construction and the
+    computation of its cache key (a few milliseconds a batch in all for the Dashboard's
+    fold), more than compiling it does once it is cached.
+    """
+    return functools.cache(build)
+
+
+def insert_rows(executor: Executor, statement: Any, rows: list[dict]) -> CursorResult:
+    """Run the INSERT ``statement`` (with its ON CONFLICT and RETURNING) for ``rows``.
+
+    ``rows`` all have the same keys, the columns to insert, and come in the order their row
+    locks are to be taken.
+
+    On PostgreSQL the rows go as one array per column, unnested by the server in array
+    order: a single statement whose parameters the driver adapts in C. Rendering them as
+    multi-row VALUES instead costs SQLAlchemy about as much per row as the server's work
+    (measured: the Dashboard worker's CPU per event fell by about a quarter without it).
+
+    On SQLite the statement is executed for the list of rows; with RETURNING, SQLAlchemy
+    sends them as multi-row VALUES statements rendered from one cached compilation
+    (without it, an executemany of an upsert would go row by row).
+
+    Parameters:
+        executor: a session or connection inside an open transaction.
+        statement: an INSERT built by :func:`insert_for`, with its ON CONFLICT clause.
+        rows: at least one row, each mapping the same column names to values.
+
+    Returns:
+        The statement's result: the RETURNING rows, if it has RETURNING.
+    """
+    if dialect_name(executor) != "postgresql":
+        return executor.execute(statement, rows)
+    first = rows[0]
+    # A column holding one object in every row (a batch's timestamp, say) is sent once.
+    same = [name for name in first if all(row[name] is first[name] for row in rows[1:])]
+    if len(same) == len(first):  # one row (or one object in every column): no array is left
+        same = same[1:]
+    varying = tuple(name for name in first if name not in same)
+    values = {f"{name}_values": [row[name] for row in rows] for name in varying}
+    values.update({f"{name}_value": first[name] for name in same})
+    return executor.execute(from_arrays(statement, varying, tuple(same)), values)
+
+
+@functools.lru_cache(maxsize=256)
+def from_arrays(statement: Any, varying: tuple[str, ...], same: tuple[str, ...]) -> Any:
+    """``statement`` inserting from one array per ``varying`` column and one value per
+    ``same`` column, on PostgreSQL (see :func:`insert_rows`).
+
+    The parameters are named ``<column>_values`` (a list) and ``<column>_value``.
+    """
+    columns = statement.table.c
+    arrays = [
+        bindparam(f"{name}_values", type_=postgresql.ARRAY(columns[name].type)) for name in varying
+    ]
+    unnested = func.unnest(*arrays).table_valued(*varying).render_derived()
+    constants = [bindparam(f"{name}_value", type_=columns[name].type) for name in same]
+    return statement.from_select([*varying, *same], select(*unnested.c, *constants))
