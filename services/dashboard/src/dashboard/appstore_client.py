@@ -7,13 +7,7 @@ from collections.abc import Iterator
 
 import requests
 
-
-class AppstoreUnavailable(Exception):
-    """The Appstore could not be reached, refused the credentials, or answered oddly.
-
-    The Dashboard's side of a failed call; the Appstore's own error classes never cross
-    the wire, only their HTTP answers do.
-    """
+from dashboard.errors import AppstoreUnavailable
 
 
 class AppstoreClient:

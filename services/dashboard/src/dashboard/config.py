@@ -8,6 +8,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
+from dashboard.errors import ConfigError
+
 EMBEDDED_BROKER_URL = "memory://"
 DEFAULT_APPSTORE_URL = "http://127.0.0.1:8000"
 DEFAULT_JWKS_CACHE_SECONDS = 300
@@ -22,9 +24,6 @@ DEFAULT_SERVE_THREADS = 32
 MASK = "****"
 
 Number = TypeVar("Number", int, float)
-
-
-from dashboard.errors import ConfigError  # noqa: E402
 
 
 def default_database_url() -> str:

@@ -58,3 +58,11 @@ class MissingProgressRow(RuntimeError):
 
 class RebuildRunning(RuntimeError):
     """Another rebuild of the same database is running."""
+
+
+class AppstoreUnavailable(Exception):
+    """The Appstore could not be reached, refused the credentials, or answered oddly.
+
+    The Dashboard's side of a failed call; the Appstore's own error classes never cross
+    the wire, only their HTTP answers do.
+    """

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard.stats.calendar import TooManyPoints, boundaries, bucket_start, covering
+from dashboard.errors import TooManyPoints
+from dashboard.stats.calendar import boundaries, bucket_start, covering
 from dashboard.stats.windows import DAY, HOUR, QUARTER_HOUR, Cover, Window, cover, split, widen
 
 

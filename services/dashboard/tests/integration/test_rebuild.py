@@ -23,11 +23,12 @@ from appstore import models as store
 from appstore.security.principal import Principal
 from appstore.services import apps, purchases, users
 from appstore_events import decode
-from dashboard.appstore_client import AppstoreClient, AppstoreUnavailable
+from dashboard.appstore_client import AppstoreClient
 from dashboard.cli import main
+from dashboard.errors import AppstoreUnavailable, RebuildRunning
 from dashboard.fold import fold
 from dashboard.models import AppStats, Base, FoldProgress, ProcessedEvent, Total
-from dashboard.rebuild import FRESH_SCHEMA, SWAPPING, RebuildRunning, rebuild
+from dashboard.rebuild import FRESH_SCHEMA, SWAPPING, rebuild
 from dashboard.reconcile import reconcile
 from dashboard.sync import sync
 

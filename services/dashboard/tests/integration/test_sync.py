@@ -10,8 +10,9 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from appstore_events import decode
-from dashboard.appstore_client import AppstoreClient, AppstoreUnavailable
+from dashboard.appstore_client import AppstoreClient
 from dashboard.cli import main
+from dashboard.errors import AppstoreUnavailable
 from dashboard.fold import fold
 from dashboard.models import AppStats, Total
 from dashboard.reconcile import reconcile

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.config import ConfigError, Settings, mask_url_password
+from dashboard.config import Settings, mask_url_password
+from dashboard.errors import ConfigError
 
 
 def test_defaults_with_empty_environment(tmp_path, monkeypatch):

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from dashboard.errors import TooManyPoints
 from dashboard.fold import fold
 from dashboard.migrations import upgrade
 from dashboard.stats import answers
 from dashboard.stats.answers import SeriesQuestion
 from dashboard.stats.cache import AnswerCache
-from dashboard.stats.calendar import TooManyPoints
 from dashboard.stats.progress import read_progress
 from dashboard.stats.reading import Reader
 from dashboard.stats.windows import MINUTE, Window

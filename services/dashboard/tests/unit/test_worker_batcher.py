@@ -9,8 +9,9 @@ from collections import Counter
 import pytest
 
 from appstore_events import new_envelope
+from dashboard.errors import FoldTimeout
 from dashboard.fold import FoldResult, UnfoldableEvent
-from dashboard.worker.batcher import Batcher, FoldTimeout
+from dashboard.worker.batcher import Batcher
 
 
 def event(user_id: int):

@@ -6,8 +6,8 @@ from dramatiq.middleware import TimeLimitExceeded
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from appstore_events import InvalidPayload, MalformedEvent, UnknownEventType
+from dashboard.errors import FoldTimeout
 from dashboard.fold import UnfoldableEvent
-from dashboard.worker.batcher import FoldTimeout
 from dashboard.worker.dead_letters import reason_for
 from dashboard.worker.retry_policy import UNEXPECTED_ERROR_RETRIES, should_retry
 

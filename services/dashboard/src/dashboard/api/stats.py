@@ -26,9 +26,9 @@ from dashboard.api.schemas import (
     TopAppSchema,
     TopDeveloperSchema,
 )
+from dashboard.errors import TooManyPoints
 from dashboard.stats import answers
 from dashboard.stats.answers import MAX_POINTS, SeriesQuestion, TopList
-from dashboard.stats.calendar import TooManyPoints
 from dashboard.stats.encoding import to_json, utc_text
 from dashboard.stats.windows import Window
 from servicekit.api import Blueprint, error_response

@@ -16,7 +16,7 @@ def sync_command(page_size: int) -> None:
     """Pull the events missing here from the Appstore's log and fold them."""
     from tqdm import tqdm
 
-    from dashboard.appstore_client import AppstoreUnavailable
+    from dashboard.errors import AppstoreUnavailable
     from dashboard.sync import sync
     from sqlstore import Database
 
@@ -47,7 +47,7 @@ def sync_command(page_size: int) -> None:
 @reported
 def reconcile_command() -> None:
     """Compare every total and per-app figure with the Appstore's; exit 1 on any drift."""
-    from dashboard.appstore_client import AppstoreUnavailable
+    from dashboard.errors import AppstoreUnavailable
     from dashboard.reconcile import reconcile
     from sqlstore import Database
 
@@ -86,8 +86,8 @@ def rebuild_command(page_size: int, batch_size: int) -> None:
     """
     from tqdm import tqdm
 
-    from dashboard.appstore_client import AppstoreUnavailable
-    from dashboard.rebuild import SWAPPING, RebuildRunning, rebuild
+    from dashboard.errors import AppstoreUnavailable, RebuildRunning
+    from dashboard.rebuild import SWAPPING, rebuild
     from sqlstore import Database
 
     settings = Settings.from_env()

@@ -8,7 +8,8 @@ from collections.abc import Callable
 import click
 
 from dashboard import launch
-from dashboard.config import ConfigError, Settings
+from dashboard.config import Settings
+from dashboard.errors import ConfigError
 
 
 def reported(command: Callable[..., None]) -> Callable[..., None]:

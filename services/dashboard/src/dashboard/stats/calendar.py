@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from dashboard.errors import TooManyPoints
 from dashboard.stats.windows import DAY, HOUR, MINUTE, floor_to
 
 BUCKETS = ("minute", "hour", "day")
@@ -20,9 +21,6 @@ NOMINAL_LENGTH = {"minute": MINUTE, "hour": HOUR, "day": DAY}
 RESOLUTION = timedelta(microseconds=1)
 #: The series shown when no window is asked for: that many buckets, the last holding now.
 RECENT_POINTS = {"minute": 60, "hour": 48, "day": 30}
-
-
-from dashboard.errors import TooManyPoints  # noqa: E402
 
 
 def bucket_start(bucket: str, zone: ZoneInfo, moment: datetime) -> datetime:

@@ -14,7 +14,8 @@ folding actor and its per-process state, :mod:`~dashboard.worker.bulk_ack` acks 
 batch's messages together.
 """
 
-from dashboard.worker.batcher import Batcher, FoldTimeout
+from dashboard.errors import FoldTimeout
+from dashboard.worker.batcher import Batcher
 from dashboard.worker.bootstrap import build_broker
 from dashboard.worker.encoder import EnvelopeEncoder
 from dashboard.worker.retry_policy import is_permanent, is_transient, should_retry

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from appstore_events import Envelope
+from dashboard.errors import FoldTimeout
 from dashboard.fold import FoldResult, UnfoldableEvent
 
 logger = logging.getLogger(__name__)
@@ -29,9 +30,6 @@ logger = logging.getLogger(__name__)
 FoldBatch = Callable[[Sequence[Envelope]], FoldResult]
 #: Told about each committed batch: its size, the result and the seconds the fold took.
 OnFolded = Callable[[int, FoldResult, float], None]
-
-
-from dashboard.errors import FoldTimeout  # noqa: E402
 
 
 class _Waiter:

@@ -19,8 +19,9 @@ from collections.abc import Callable
 import dramatiq
 from dramatiq import Message
 
-from dashboard.appstore_client import AppstoreClient, AppstoreUnavailable
+from dashboard.appstore_client import AppstoreClient
 from dashboard.config import Settings
+from dashboard.errors import AppstoreUnavailable
 from dashboard.sync import contiguous_position
 from dashboard.worker.bootstrap import build_broker
 from dashboard.worker.encoder import EnvelopeEncoder

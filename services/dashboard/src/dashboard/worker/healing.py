@@ -14,8 +14,9 @@ import time
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard.appstore_client import AppstoreClient, AppstoreUnavailable
+from dashboard.appstore_client import AppstoreClient
 from dashboard.config import Settings
+from dashboard.errors import AppstoreUnavailable
 from dashboard.sync import sync
 from sqlstore import Database
 
