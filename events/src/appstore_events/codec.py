@@ -61,20 +61,15 @@ def _load_envelope(obj: Any) -> dict[str, Any]:
 def decode(raw: Raw) -> Envelope:
     """Parse and validate an event, upcasting its data to the current version.
 
-    Parameters
-    ----------
-    raw:
-        The JSON envelope as bytes or str, or already parsed into a dict.
+    Parameters:
+        raw: The JSON envelope as bytes or str, or already parsed into a dict.
 
-    Returns
-    -------
-    Envelope
-        With ``data`` loaded (timestamps as aware UTC datetimes) at the current version.
+    Returns:
+        Envelope: With ``data`` loaded (timestamps as aware UTC datetimes) at the current version.
 
-    Raises
-    ------
-    MalformedEvent, UnknownEventType, UnsupportedEventVersion, InvalidPayload
-        Never anything else for bad input.
+    Raises:
+        MalformedEvent, UnknownEventType, UnsupportedEventVersion, InvalidPayload:
+            Never anything else for bad input.
     """
     obj: Any = raw
     if isinstance(raw, bytes | bytearray | memoryview | str):
@@ -118,20 +113,15 @@ def _decode_quickly(obj: Any) -> Envelope:
 def encode_dict(envelope: Envelope) -> dict[str, Any]:
     """Validate an envelope and render it as JSON-ready values.
 
-    Parameters
-    ----------
-    envelope:
-        An envelope at its type's current version.
+    Parameters:
+        envelope: An envelope at its type's current version.
 
-    Returns
-    -------
-    dict
-        Plain JSON values only; timestamps as ``...123456Z`` strings.
+    Returns:
+        dict: Plain JSON values only; timestamps as ``...123456Z`` strings.
 
-    Raises
-    ------
-    MalformedEvent, UnknownEventType, UnsupportedEventVersion, InvalidPayload
-        If the envelope would not decode on the other side.
+    Raises:
+        MalformedEvent, UnknownEventType, UnsupportedEventVersion, InvalidPayload:
+            If the envelope would not decode on the other side.
     """
     fields_ = _load_envelope(
         {f.name: getattr(envelope, f.name) for f in dataclasses.fields(envelope)}

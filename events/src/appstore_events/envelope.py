@@ -42,28 +42,18 @@ def new_envelope(
 ) -> Envelope:
     """Build the envelope of a new event: fresh uuid4 id, no sequence yet.
 
-    Parameters
-    ----------
-    event_type:
-        A name from the contract's table, e.g. ``"AppPurchased"``.
-    data:
-        The payload, with timestamps as aware datetimes or ISO-8601 strings.
-    source:
-        The producing service.
-    occurred_at:
-        When it happened, an aware datetime; now when omitted.
+    Parameters:
+        event_type: A name from the contract's table, e.g. ``"AppPurchased"``.
+        data: The payload, with timestamps as aware datetimes or ISO-8601 strings.
+        source: The producing service.
+        occurred_at: When it happened, an aware datetime; now when omitted.
 
-    Returns
-    -------
-    Envelope
-        At the type's current version, with ``data`` validated and loaded.
+    Returns:
+        Envelope: At the type's current version, with ``data`` validated and loaded.
 
-    Raises
-    ------
-    UnknownEventType
-        If ``event_type`` is not in the table.
-    InvalidPayload
-        If ``data`` does not satisfy the type's schema.
+    Raises:
+        UnknownEventType: If ``event_type`` is not in the table.
+        InvalidPayload: If ``data`` does not satisfy the type's schema.
     """
     event_id = str(uuid.uuid4())
     spec = get_event_type(event_type, event_id=event_id)

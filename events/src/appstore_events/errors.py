@@ -12,14 +12,10 @@ from typing import Any
 class EventError(Exception):
     """Base class of every error raised by this package.
 
-    Parameters
-    ----------
-    message:
-        What went wrong, for humans.
-    event_id, event_type:
-        The event's identity, when it could be read from the input.
-    details:
-        Field-level messages (marshmallow's ``messages`` dict) when there are any.
+    Parameters:
+        message: What went wrong, for humans.
+        event_id, event_type: The event's identity, when it could be read from the input.
+        details: Field-level messages (marshmallow's ``messages`` dict) when there are any.
     """
 
     def __init__(

@@ -35,22 +35,15 @@ class EventType:
     def load(self, data: Any, *, event_id: str | None = None) -> dict[str, Any]:
         """Validate wire (or already loaded) ``data`` against the current schema.
 
-        Parameters
-        ----------
-        data:
-            The payload, as JSON values or as Python values (datetimes).
-        event_id:
-            Only used to make the error more useful.
+        Parameters:
+            data: The payload, as JSON values or as Python values (datetimes).
+            event_id: Only used to make the error more useful.
 
-        Returns
-        -------
-        dict
-            The payload with Python values (timestamps are aware UTC datetimes).
+        Returns:
+            dict: The payload with Python values (timestamps are aware UTC datetimes).
 
-        Raises
-        ------
-        InvalidPayload
-            If ``data`` does not satisfy the schema.
+        Raises:
+            InvalidPayload: If ``data`` does not satisfy the schema.
         """
         try:
             return self.schema.load(data)
@@ -84,21 +77,15 @@ EVENT_TYPES: dict[str, EventType] = {
 def get_event_type(name: str, *, event_id: str | None = None) -> EventType:
     """Look up an event type by name.
 
-    Parameters
-    ----------
-    name:
-        The ``event_type`` of an envelope, e.g. ``"AppPurchased"``.
-    event_id:
-        Only used to make the error more useful.
+    Parameters:
+        name: The ``event_type`` of an envelope, e.g. ``"AppPurchased"``.
+        event_id: Only used to make the error more useful.
 
-    Returns
-    -------
-    EventType
+    Returns:
+        EventType
 
-    Raises
-    ------
-    UnknownEventType
-        If no such type is in :data:`EVENT_TYPES`.
+    Raises:
+        UnknownEventType: If no such type is in :data:`EVENT_TYPES`.
     """
     try:
         return EVENT_TYPES[name]
@@ -111,19 +98,13 @@ def get_event_type(name: str, *, event_id: str | None = None) -> EventType:
 def routing_key_for(name: str) -> str:
     """Return the routing key an event type is published with on :data:`EXCHANGE`.
 
-    Parameters
-    ----------
-    name:
-        The ``event_type``, e.g. ``"AppPurchased"``.
+    Parameters:
+        name: The ``event_type``, e.g. ``"AppPurchased"``.
 
-    Returns
-    -------
-    str
-        E.g. ``"app.purchased"``.
+    Returns:
+        str: E.g. ``"app.purchased"``.
 
-    Raises
-    ------
-    UnknownEventType
-        If no such type is in :data:`EVENT_TYPES`.
+    Raises:
+        UnknownEventType: If no such type is in :data:`EVENT_TYPES`.
     """
     return get_event_type(name).routing_key

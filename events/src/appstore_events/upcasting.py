@@ -22,22 +22,16 @@ _UPCASTERS: dict[tuple[str, int], Upcaster] = {}
 def register_upcaster(event_type: str, from_version: int, func: Upcaster) -> Upcaster:
     """Register ``func`` to turn ``event_type`` data of ``from_version`` into the next version.
 
-    Parameters
-    ----------
-    event_type, from_version:
-        The step this function performs: ``from_version`` -> ``from_version + 1``.
-    func:
-        Takes the JSON ``data`` dict (a private copy it may change) and returns the new one.
+    Parameters:
+        event_type, from_version:
+            The step this function performs: ``from_version`` -> ``from_version + 1``.
+        func: Takes the JSON ``data`` dict (a private copy it may change) and returns the new one.
 
-    Returns
-    -------
-    Upcaster
-        ``func`` itself.
+    Returns:
+        Upcaster: ``func`` itself.
 
-    Raises
-    ------
-    ValueError
-        If a function is already registered for that step: two would be ambiguous.
+    Raises:
+        ValueError: If a function is already registered for that step: two would be ambiguous.
     """
     key = (event_type, from_version)
     if key in _UPCASTERS:
@@ -56,28 +50,19 @@ def upcast(
 ) -> tuple[int, dict[str, Any]]:
     """Bring ``data`` of ``event_type`` at ``version`` up to the current version.
 
-    Parameters
-    ----------
-    event_type, version:
-        What the envelope says the data is.
-    data:
-        The wire payload; it is not modified.
-    event_id:
-        Only used to make errors more useful.
+    Parameters:
+        event_type, version: What the envelope says the data is.
+        data: The wire payload; it is not modified.
+        event_id: Only used to make errors more useful.
 
-    Returns
-    -------
-    tuple
-        ``(current_version, data)``; ``data`` is returned as given when already current.
+    Returns:
+        tuple: ``(current_version, data)``; ``data`` is returned as given when already current.
 
-    Raises
-    ------
-    UnknownEventType
-        If the type is unknown.
-    UnsupportedEventVersion
-        If ``version`` is newer than the current one, or a step is missing.
-    InvalidPayload
-        If an upcaster fails or does not return a dict.
+    Raises:
+        UnknownEventType: If the type is unknown.
+        UnsupportedEventVersion:
+            If ``version`` is newer than the current one, or a step is missing.
+        InvalidPayload: If an upcaster fails or does not return a dict.
     """
     current = get_event_type(event_type, event_id=event_id).version
     context = {"event_id": event_id, "event_type": event_type}

@@ -15,20 +15,14 @@ INT64_MAX = 2**63 - 1
 def format_timestamp(moment: datetime) -> str:
     """Render an aware datetime the contract's way: UTC, microseconds, ``Z`` suffix.
 
-    Parameters
-    ----------
-    moment:
-        An aware datetime, in any zone.
+    Parameters:
+        moment: An aware datetime, in any zone.
 
-    Returns
-    -------
-    str
-        For example ``2026-11-26T18:00:00.123456Z``.
+    Returns:
+        str: For example ``2026-11-26T18:00:00.123456Z``.
 
-    Raises
-    ------
-    ValueError
-        If ``moment`` is naive.
+    Raises:
+        ValueError: If ``moment`` is naive.
     """
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("timestamp must be timezone-aware")
@@ -39,20 +33,15 @@ def format_timestamp(moment: datetime) -> str:
 def parse_timestamp(text: str) -> datetime:
     """Parse an ISO-8601 timestamp that carries an offset (``Z`` or ``+hh:mm``).
 
-    Parameters
-    ----------
-    text:
-        The timestamp as found on the wire.
+    Parameters:
+        text: The timestamp as found on the wire.
 
-    Returns
-    -------
-    datetime
-        The same instant as an aware datetime in UTC.
+    Returns:
+        datetime: The same instant as an aware datetime in UTC.
 
-    Raises
-    ------
-    ValueError
-        If ``text`` is not ISO-8601, has no offset, or falls outside datetime's range in UTC.
+    Raises:
+        ValueError:
+            If ``text`` is not ISO-8601, has no offset, or falls outside datetime's range in UTC.
     """
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None or moment.utcoffset() is None:
