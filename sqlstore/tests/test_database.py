@@ -10,14 +10,9 @@ from sqlalchemy import text
 from sqlstore import Database, normalize_database_url
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request, tmp_path):
-    url = (
-        f"sqlite:///{tmp_path / 'store.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    db = Database(url)
+@pytest.fixture
+def database(database_url):
+    db = Database(database_url)
     with db.transaction() as session:
         session.execute(text("DROP TABLE IF EXISTS things"))
         session.execute(text("CREATE TABLE things (n INTEGER)"))

@@ -19,19 +19,9 @@ counters = Table(
 )
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request, tmp_path):
-    url = (
-        f"sqlite:///{tmp_path / 'store.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    db = Database(url)
-    metadata.drop_all(db.engine)
-    metadata.create_all(db.engine)
-    yield db
-    metadata.drop_all(db.engine)
-    db.dispose()
+@pytest.fixture
+def database(database_with):
+    return database_with(metadata)
 
 
 @built_once

@@ -22,19 +22,9 @@ moments = Table(
 EAST = timezone(timedelta(hours=5, minutes=30))
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request, tmp_path):
-    url = (
-        f"sqlite:///{tmp_path / 'store.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    db = Database(url)
-    metadata.drop_all(db.engine)
-    metadata.create_all(db.engine)
-    yield db
-    metadata.drop_all(db.engine)
-    db.dispose()
+@pytest.fixture
+def database(database_with):
+    return database_with(metadata)
 
 
 def _write(db: Database, at: datetime | None) -> None:
