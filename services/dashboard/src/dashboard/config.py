@@ -160,8 +160,11 @@ def mask_url_password(url: str) -> str:
 
     Splitting at the last ``@`` rather than parsing the authority means a password
     with an unescaped ``/`` or ``@`` is still hidden; at worst some of the host is
-    masked along with it.
+    masked along with it. A list of URLs joined by ``;`` (a broker's nodes) is masked
+    URL by URL.
     """
+    if ";" in url:
+        return ";".join(mask_url_password(part) for part in url.split(";"))
     scheme, separator, rest = url.partition("://")
     if not separator:
         return url

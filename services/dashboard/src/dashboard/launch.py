@@ -23,6 +23,8 @@ from dashboard.config import EMBEDDED_BROKER_URL, Settings, mask_url_password
 if TYPE_CHECKING:
     from dashboard.appstore_client import AppstoreClient
 
+#: RabbitMQ's reply when a queue is declared with arguments other than it has.
+PRECONDITION_FAILED = 406
 #: The tables the worker writes outside the projections: dedupe, progress, dead letters.
 WORKER_TABLES = frozenset({"processed_events", "fold_progress", "dead_letters"})
 
@@ -71,11 +73,15 @@ def rabbitmq_url(settings: Settings) -> str:
     Raises:
         LaunchError: the broker is not RabbitMQ.
     """
-    if not settings.broker_url.startswith(("amqp://", "amqps://")):
+    from servicekit.brokers import broker_urls
+
+    try:
+        broker_urls(settings.broker_url)
+    except ValueError:
         raise LaunchError(
-            "BROKER_URL must be a RabbitMQ URL (amqp://...) for this command, "
-            f"not {mask_url_password(settings.broker_url)!r}"
-        )
+            "BROKER_URL must be a RabbitMQ URL (amqp://...), or several joined by ';', for "
+            f"this command, not {mask_url_password(settings.broker_url)!r}"
+        ) from None
     return settings.broker_url
 
 
@@ -87,18 +93,27 @@ def declare_topology(broker_url: str) -> None:
     """
     import pika
 
+    from dashboard.rabbitmq import connect
     from dashboard.worker.topology import declare
 
     try:
-        connection = pika.BlockingConnection(pika.URLParameters(broker_url))
+        connection = connect(broker_url)
     except pika.exceptions.AMQPError as exc:
         raise LaunchError(
             f"cannot reach RabbitMQ at {mask_url_password(broker_url)}: {exc!r}"
         ) from exc
     try:
         declare(connection.channel())
+    except pika.exceptions.ChannelClosedByBroker as exc:
+        if exc.reply_code != PRECONDITION_FAILED:
+            raise
+        raise LaunchError(
+            f"the worker's queues exist with other arguments ({exc.reply_text}); a classic "
+            "queue of an older install? Stop every worker and run `dashboard queues migrate`"
+        ) from exc
     finally:
-        connection.close()
+        if connection.is_open:
+            connection.close()
 
 
 def require_tables(database_url: str, *, everything: bool = False) -> None:

@@ -148,6 +148,10 @@ def test_settings_are_frozen():
         ("postgresql://u@db/dash", "postgresql://u@db/dash"),
         ("sqlite:////tmp/dash.db", "sqlite:////tmp/dash.db"),
         ("memory://", "memory://"),
+        (
+            "amqp://u:a@h:5681/;amqp://u:b@h:5682/",
+            "amqp://u:****@h:5681/;amqp://u:****@h:5682/",
+        ),
     ],
 )
 def test_mask_url_password(url, masked):

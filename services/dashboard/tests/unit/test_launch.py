@@ -41,6 +41,10 @@ def test_commands_that_need_rabbitmq_refuse_the_embedded_broker():
     with pytest.raises(launch.LaunchError, match="BROKER_URL must be a RabbitMQ URL"):
         launch.rabbitmq_url(settings())
     assert launch.rabbitmq_url(settings(broker_url="amqps://h/")) == "amqps://h/"
+    nodes = "amqp://u:p@h:5681/;amqp://u:p@h:5682/;amqp://u:p@h:5683/"
+    assert launch.rabbitmq_url(settings(broker_url=nodes)) == nodes
+    with pytest.raises(launch.LaunchError, match="several joined by ';'"):
+        launch.rabbitmq_url(settings(broker_url="amqp://h:1/;redis://h/"))
 
 
 def test_the_appstore_client_needs_a_service_account():

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from kombu import Connection, Exchange, Producer
 
@@ -21,6 +22,7 @@ from appstore.relay.confirms import Confirms
 from appstore.relay.messages import OutgoingMessage
 from appstore_events import CONTENT_TYPE, EXCHANGE
 from servicekit.backoff import Backoff, sleep_unless_stopped
+from servicekit.brokers import broker_urls, rotated
 
 logger = logging.getLogger("appstore.relay")
 
@@ -46,13 +48,20 @@ def _corked(sock: socket.socket) -> Iterator[None]:
         sock.setsockopt(socket.IPPROTO_TCP, cork, 0)
 
 
+def _where(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 5672}"
+
+
 class AmqpPublisher:
     """Publishes to a durable topic exchange on RabbitMQ with publisher confirms.
 
     Not thread-safe: one relay thread owns one publisher.
 
     Parameters:
-        broker_url: ``amqp://``, ``amqps://`` or ``pyamqp://`` URL of the broker.
+        broker_url: ``amqp://``, ``amqps://`` or ``pyamqp://`` URL of the broker, or of
+            each node of a cluster joined by ``;``: each connect tries the node last
+            reached first, then the others in order.
         exchange: name of the durable topic exchange to publish to; declared on connect.
         connect_timeout: seconds to wait for the TCP connection and the AMQP handshake.
         connection_name: shown by RabbitMQ (management UI, ``rabbitmqctl list_connections
@@ -72,6 +81,8 @@ class AmqpPublisher:
         backoff_max: float = 5.0,
     ) -> None:
         self.broker_url = broker_url
+        self._nodes = broker_urls(broker_url)
+        self._node = 0  # the index of the node last reached
         self.exchange_name = exchange
         self.connect_timeout = connect_timeout
         self.connection_name = connection_name
@@ -89,16 +100,38 @@ class AmqpPublisher:
     def connect(self) -> None:
         """Open a connection and a confirm-mode channel, and declare the exchange.
 
+        Every node of ``broker_url`` is tried once, the one last reached first.
+
         Raises:
-            Exception: whatever kombu/py-amqp raise when the broker cannot be reached or
-                refuses us (``OSError``, ``amqp.exceptions.AMQPError``...). The publisher
-                stays closed.
+            Exception: what kombu/py-amqp raised for the last node tried, when none could
+                be reached or all refused us (``OSError``, ``amqp.exceptions.AMQPError``...).
+                The publisher stays closed.
         """
         self.close()
+        failure: Exception | None = None
+        for url in rotated(self._nodes, self._node):
+            try:
+                self._connect_to(url)
+            except Exception as exc:
+                failure = exc
+                if len(self._nodes) > 1:
+                    logger.warning("cannot connect to %s: %s", _where(url), exc)
+                continue
+            self._node = self._nodes.index(url)
+            return
+        assert failure is not None
+        raise failure
+
+    @property
+    def node(self) -> str:
+        """``host:port`` of the node connected to, or last reached."""
+        return _where(self._nodes[self._node])
+
+    def _connect_to(self, url: str) -> None:
         # No heartbeats: an idle relay must not have to service the socket to stay
         # connected, and a dead link is caught by the confirm timeout of the next batch.
         connection = Connection(
-            self.broker_url,
+            url,
             connect_timeout=self.connect_timeout,
             heartbeat=0,
             transport_options={"client_properties": {"connection_name": self.connection_name}},

@@ -9,6 +9,7 @@ import click
 from dashboard import launch
 from dashboard.cli.dlq import dlq
 from dashboard.cli.projections import rebuild_command, reconcile_command, sync_command
+from dashboard.cli.queues import queues
 from dashboard.cli.reporting import reported, setting_default
 from dashboard.config import Settings, mask_url_password
 
@@ -95,5 +96,5 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     launch.serve_api(settings, host, port, workers, threads)
 
 
-for command in (sync_command, reconcile_command, rebuild_command, dlq):
+for command in (sync_command, reconcile_command, rebuild_command, dlq, queues):
     main.add_command(command)

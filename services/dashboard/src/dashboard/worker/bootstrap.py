@@ -1,7 +1,8 @@
 """The worker's composition root: broker, middleware and the folding actor.
 
-On RabbitMQ the broker is Dramatiq's, with a consumer that acks the messages of a folded
-batch together (:mod:`dashboard.worker.bulk_ack`) instead of one frame per message.
+On RabbitMQ the broker is Dramatiq's, with quorum queues (:mod:`dashboard.worker.topology`)
+and a consumer that acks the messages of a folded batch together
+(:mod:`dashboard.worker.bulk_ack`) instead of one frame per message.
 """
 
 from __future__ import annotations
@@ -16,13 +17,21 @@ from dashboard.worker.bulk_ack import BulkAckRabbitmqBroker
 from dashboard.worker.dead_letters import DeadLetters
 from dashboard.worker.encoder import EnvelopeEncoder
 from dashboard.worker.retry_policy import should_retry
-from dashboard.worker.topology import FOLD_ACTOR, QUEUE
+from dashboard.worker.topology import FOLD_ACTOR, QUEUE, QuorumQueues
 
 # Dramatiq's own limit is a backstop above the actor's wait, not the usual way out.
 TIME_LIMIT_MS = (FOLD_WAIT_SECONDS + 60) * 1000
 # Backoff while the database is down: 1 s doubling to at most a minute, retried forever.
 MIN_BACKOFF_MS = 1_000
 MAX_BACKOFF_MS = 60_000
+
+
+class WorkerBroker(QuorumQueues, BulkAckRabbitmqBroker):
+    """Dramatiq's RabbitMQ broker as the worker runs it: quorum queues, acks in bulk.
+
+    ``url`` may name several nodes (``amqp://...;amqp://...``): Dramatiq connects to the
+    first that answers, and its consumers reconnect to another when theirs is lost.
+    """
 
 
 def build_broker(settings: Settings) -> dramatiq.Broker:
@@ -52,9 +61,7 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
     else:
         # Confirms: a retry published to the delay queue is on disk before the original
         # is acked.
-        broker = BulkAckRabbitmqBroker(
-            url=settings.broker_url, confirm_delivery=True, middleware=middleware
-        )
+        broker = WorkerBroker(url=settings.broker_url, confirm_delivery=True, middleware=middleware)
     dramatiq.set_encoder(EnvelopeEncoder())
     dramatiq.set_broker(broker)
     dramatiq.actor(folding.fold_event, broker=broker, actor_name=FOLD_ACTOR, queue_name=QUEUE)

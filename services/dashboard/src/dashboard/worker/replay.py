@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import pika
 
 from dashboard.models import DeadLetter
+from dashboard.rabbitmq import connect
 from dashboard.worker.topology import DEAD_LETTER_QUEUE, QUEUE
 
 _PERSISTENT = 2
@@ -27,7 +28,7 @@ def publish_bodies(broker_url: str, letters: Iterable[DeadLetter]) -> list[int]:
         one it does not (that one and the rest stay kept).
     """
     confirmed: list[int] = []
-    connection = pika.BlockingConnection(pika.URLParameters(broker_url))
+    connection = connect(broker_url)
     try:
         channel = connection.channel()
         channel.confirm_delivery()
@@ -54,7 +55,7 @@ def publish_bodies(broker_url: str, letters: Iterable[DeadLetter]) -> list[int]:
 
 def purge_dead_letter_queue(broker_url: str) -> int:
     """Empty ``dashboard.events.XQ``; return how many messages it held."""
-    connection = pika.BlockingConnection(pika.URLParameters(broker_url))
+    connection = connect(broker_url)
     try:
         frame = connection.channel().queue_purge(DEAD_LETTER_QUEUE)
         return frame.method.message_count

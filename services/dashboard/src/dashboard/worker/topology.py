@@ -7,6 +7,8 @@ the same arguments, changes nothing).
 
 from __future__ import annotations
 
+from dramatiq.common import dq_name, xq_name
+
 from appstore_events import EXCHANGE
 
 #: The queue bound to :data:`EXCHANGE` with ``#``; Dramatiq adds the two below.
@@ -17,13 +19,73 @@ DELAY_QUEUE = f"{QUEUE}.DQ"
 DEAD_LETTER_QUEUE = f"{QUEUE}.XQ"
 #: The actor every plain envelope is handed to.
 FOLD_ACTOR = "fold_event"
-#: The arguments Dramatiq's RabbitmqBroker declares each queue with: any difference would
-#: make one of the two declarations fail with PRECONDITION_FAILED.
+#: Redeliveries after which RabbitMQ itself dead-letters a message to the ``.XQ``: a
+#: backstop for a message that kills the worker before it can be nacked (a crash, not an
+#: exception), which would otherwise come back forever. Messages are redelivered only when a
+#: worker's connection ends before their ack, so honest ones stay far below it.
+DELIVERY_LIMIT = 20
+#: How long the ``.XQ`` keeps a message; the database keeps every dead letter for good.
+DEAD_LETTER_TTL_MS = 7 * 24 * 3600 * 1000
+
+
+def consumer_queue_arguments(queue_name: str) -> dict[str, object]:
+    """The arguments of a queue the worker consumes: quorum, rejects to its ``.XQ``."""
+    return {
+        "x-queue-type": "quorum",
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": xq_name(queue_name),
+        "x-delivery-limit": DELIVERY_LIMIT,
+    }
+
+
+def delay_queue_arguments(queue_name: str) -> dict[str, object]:
+    """The arguments of Dramatiq's delay queue: quorum, with no delivery limit, since its
+    consumer holds each retry unacked on purpose until the retry is due."""
+    return {
+        "x-queue-type": "quorum",
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": xq_name(queue_name),
+    }
+
+
+def dead_letter_queue_arguments() -> dict[str, object]:
+    """The arguments of the ``.XQ``: quorum too, so a node's loss loses no dead letter."""
+    return {"x-queue-type": "quorum", "x-message-ttl": DEAD_LETTER_TTL_MS}
+
+
+#: Every queue of the worker, quorum queues all: replicated on each node of a cluster, and
+#: on one node simply queues, so one topology serves both. Declaring one with any other
+#: arguments (a classic queue of an older install, say) fails with PRECONDITION_FAILED:
+#: ``dashboard queues migrate`` moves such a queue over.
 QUEUE_ARGUMENTS = {
-    QUEUE: {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": DEAD_LETTER_QUEUE},
-    DELAY_QUEUE: {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": DEAD_LETTER_QUEUE},
-    DEAD_LETTER_QUEUE: {"x-message-ttl": 7 * 24 * 3600 * 1000},
+    QUEUE: consumer_queue_arguments(QUEUE),
+    DELAY_QUEUE: delay_queue_arguments(QUEUE),
+    DEAD_LETTER_QUEUE: dead_letter_queue_arguments(),
 }
+
+
+class QuorumQueues:
+    """Mixed into Dramatiq's RabbitMQ broker: its three queues declared as quorum queues.
+
+    Dramatiq declares every queue as classic (one argument builder for the queue and its
+    ``.DQ``, fixed arguments for the ``.XQ``); these take the arguments from here instead,
+    so the worker, the definitions file and :func:`declare` agree.
+    """
+
+    def _declare_queue(self, queue_name):
+        return self.channel.queue_declare(
+            queue=queue_name, durable=True, arguments=consumer_queue_arguments(queue_name)
+        )
+
+    def _declare_dq_queue(self, queue_name):
+        return self.channel.queue_declare(
+            queue=dq_name(queue_name), durable=True, arguments=delay_queue_arguments(queue_name)
+        )
+
+    def _declare_xq_queue(self, queue_name):
+        return self.channel.queue_declare(
+            queue=xq_name(queue_name), durable=True, arguments=dead_letter_queue_arguments()
+        )
 
 
 def declare(channel) -> None:
@@ -42,5 +104,6 @@ __all__ = [
     "FOLD_ACTOR",
     "QUEUE",
     "QUEUE_ARGUMENTS",
+    "QuorumQueues",
     "declare",
 ]
