@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +14,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from servicekit.testing import ProcessGroup, free_port
+
 DASHBOARD = Path(sys.executable).with_name("dashboard")
 AT = datetime(2026, 10, 25, 10, 0, tzinfo=UTC)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -40,17 +34,16 @@ def served(postgres_stack, tmp_path):
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
     }
     log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(
+    server = ProcessGroup(
         [str(DASHBOARD), "serve", "--port", str(port), "--workers", "1", "--threads", "4"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
-        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
-            if process.poll() is not None:
+            if not server.alive():
                 pytest.fail((tmp_path / "serve.log").read_text(), pytrace=False)
             try:
                 if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
@@ -63,8 +56,7 @@ def served(postgres_stack, tmp_path):
     finally:
         # Killed: a graceful stop would wait out gunicorn's graceful timeout for the streams
         # whose clients have gone but which have not written since.
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
+        server.kill(timeout=30)
         log.close()
 
 

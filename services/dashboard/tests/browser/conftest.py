@@ -43,7 +43,8 @@ from dashboard.sync import sync
 from sqlstore import Database
 from sqlstore.testing import throwaway_database
 
-from .history import PASSWORD, SERVICE_ACCOUNT, Seeded, Truth, seed
+from ..truth import AppstoreTruth
+from .history import PASSWORD, SERVICE_ACCOUNT, Seeded, seed
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = SERVICE_ROOT / "test-artifacts"
@@ -130,7 +131,7 @@ class ServedAppstore:
     url: str
     db: Database
     seeded: Seeded
-    truth: Truth
+    truth: AppstoreTruth
 
     def number_events(self) -> None:
         """Number the new outbox rows as the relay would (no relay runs here)."""
@@ -150,7 +151,7 @@ def appstore(postgres_admin_url, tmp_path_factory, serve_appstore) -> Iterator[S
         parts = bootstrap_appstore(settings)
         seeded = seed(parts, datetime.now(UTC))
         engine = create_engine(url, poolclass=NullPool)
-        served = ServedAppstore("", parts.db, seeded, Truth(engine))
+        served = ServedAppstore("", parts.db, seeded, AppstoreTruth(engine))
         served.number_events()
         try:
             with serve_appstore(url, data_dir) as base_url:
