@@ -62,7 +62,7 @@ class Appstore:
 
 
 @pytest.fixture(scope="session")
-def appstore(tmp_path_factory) -> Iterator[Appstore]:
+def token_appstore(tmp_path_factory) -> Iterator[Appstore]:
     data_dir = tmp_path_factory.mktemp("appstore")
     url = f"sqlite:///{data_dir / 'appstore.db'}"
     upgrade_appstore(url)
@@ -171,7 +171,7 @@ def _empty(database: Database) -> None:
 
 
 @pytest.fixture
-def make_stack(request, appstore):
+def make_stack(request, token_appstore):
     """``make_stack("postgres", "redis")``: a stack, closed afterwards. ``appstore_url`` and
     ``redis_at`` point it elsewhere (at nothing, say)."""
     made: list[Stack] = []
@@ -182,7 +182,7 @@ def make_stack(request, appstore):
         database_url = request.getfixturevalue(f"{backend}_url")
         if cache == "redis":
             redis_at = redis_at or request.getfixturevalue("redis_url")
-        made.append(Stack(database_url, redis_at, appstore, appstore_url))
+        made.append(Stack(database_url, redis_at, token_appstore, appstore_url))
         return made[-1]
 
     yield make

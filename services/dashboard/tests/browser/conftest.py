@@ -127,7 +127,7 @@ def node_modules() -> Path:
 
 
 @dataclass
-class ServedAppstore:
+class SeededAppstore:
     url: str
     db: Database
     seeded: Seeded
@@ -140,7 +140,9 @@ class ServedAppstore:
 
 
 @pytest.fixture(scope="session")
-def appstore(postgres_admin_url, tmp_path_factory, serve_appstore) -> Iterator[ServedAppstore]:
+def seeded_appstore(
+    postgres_admin_url, tmp_path_factory, serve_appstore
+) -> Iterator[SeededAppstore]:
     """The Appstore with a month of history, served by ``appstore serve``."""
     data_dir = tmp_path_factory.mktemp("appstore")
     with throwaway_database(postgres_admin_url, "browser_appstore") as url:
@@ -151,7 +153,7 @@ def appstore(postgres_admin_url, tmp_path_factory, serve_appstore) -> Iterator[S
         parts = bootstrap_appstore(settings)
         seeded = seed(parts, datetime.now(UTC))
         engine = create_engine(url, poolclass=NullPool)
-        served = ServedAppstore("", parts.db, seeded, AppstoreTruth(engine))
+        served = SeededAppstore("", parts.db, seeded, AppstoreTruth(engine))
         served.number_events()
         try:
             with serve_appstore(url, data_dir) as base_url:
@@ -169,7 +171,7 @@ def appstore(postgres_admin_url, tmp_path_factory, serve_appstore) -> Iterator[S
 class ServedDashboard:
     url: str
     db: Database
-    appstore: ServedAppstore
+    appstore: SeededAppstore
 
     def catch_up(self) -> None:
         """Fold what the Appstore logged since: number its new events, then sync."""
@@ -194,16 +196,16 @@ class ServerThread(threading.Thread):
 
 
 @pytest.fixture(scope="session")
-def dashboard(appstore, postgres_admin_url, node_modules) -> Iterator[ServedDashboard]:
+def dashboard(seeded_appstore, postgres_admin_url, node_modules) -> Iterator[ServedDashboard]:
     """The Dashboard's API and page on the folded history, the real app in a thread."""
     with throwaway_database(postgres_admin_url, "browser_dashboard") as url:
         upgrade_dashboard(url)
         db = Database(url)
-        served = ServedDashboard("", db, appstore)
+        served = ServedDashboard("", db, seeded_appstore)
         served.catch_up()
         settings = DashboardSettings(
             database_url=url,
-            appstore_url=appstore.url,
+            appstore_url=seeded_appstore.url,
             service_username=SERVICE_ACCOUNT,
             service_password=PASSWORD,
         )

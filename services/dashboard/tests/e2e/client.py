@@ -6,15 +6,15 @@ import threading
 
 import requests
 
-from .stack import PASSWORD, Stack
+from .pipeline import PASSWORD, Pipeline
 
 
 class Api:
     """The served Appstore's REST API; one ``requests`` session per thread."""
 
-    def __init__(self, base_url: str, stack: Stack) -> None:
+    def __init__(self, base_url: str, pipeline: Pipeline) -> None:
         self.base_url = base_url
-        self.stack = stack
+        self.pipeline = pipeline
         self._local = threading.local()
 
     @property
@@ -29,7 +29,7 @@ class Api:
             method, f"{self.base_url}{path}", headers=headers, timeout=30, **kwargs
         )
         if response.status_code not in expect:
-            self.stack.fail(
+            self.pipeline.fail(
                 f"{method} {path} answered {response.status_code} (expected {expect}): "
                 f"{response.text[:500]}"
             )

@@ -1,16 +1,16 @@
 """The whole event pipeline with real parts, for the end-to-end acceptance tests.
 
-Each test gets its own stack: ``appstore serve`` and ``appstore relay`` on a throwaway
+Each test gets its own pipeline: ``appstore serve`` and ``appstore relay`` on a throwaway
 PostgreSQL database, RabbitMQ, and ``dashboard worker`` folding ``dashboard.events`` into a
 throwaway PostgreSQL database of the Dashboard's own. ``dashboard reconcile`` / ``sync`` and
 ``appstore events replay`` run as subprocesses, as an operator would run them.
 
 The queue ``dashboard.events`` (and Dramatiq's ``.DQ``/``.XQ``) has a fixed name on a shared
 broker, so it is declared as ``infra/rabbitmq/definitions.json`` declares it, bound to
-``appstore.events`` with ``#``, and purged before and after each test. A stack whose
+``appstore.events`` with ``#``, and purged before and after each test. A pipeline whose
 worker folded another run's events would show drift: run one such suite per broker.
 
-The parts: :mod:`.processes` (a service in its own process group), :mod:`.stack` (the
+The parts: :mod:`.processes` (a service in its own process group), :mod:`.pipeline` (the
 pipeline and its figures), :mod:`.client` (the Appstore's REST API), :mod:`.workload` (what
 the tests send and the answers it must get).
 """
@@ -24,18 +24,18 @@ import pytest
 from dashboard.migrations import upgrade as upgrade_dashboard
 from sqlstore.testing import throwaway_database
 
-from .stack import PASSWORD, Stack
+from .pipeline import PASSWORD, Pipeline
 from .workload import Workload
 
 
 @pytest.fixture
-def stack(postgres_admin_url, rabbit, tmp_path) -> Iterator[Stack]:
+def pipeline(postgres_admin_url, rabbit, tmp_path) -> Iterator[Pipeline]:
     """A running pipeline on empty databases: ``admin`` and ``service`` accounts exist."""
     with (
         throwaway_database(postgres_admin_url, "e2e_appstore") as appstore_db,
         throwaway_database(postgres_admin_url, "e2e_dashboard") as dashboard_db,
     ):
-        parts = Stack(tmp_path, rabbit, appstore_db, dashboard_db)
+        parts = Pipeline(tmp_path, rabbit, appstore_db, dashboard_db)
         try:
             parts.must(parts.appstore("db", "upgrade"), "appstore db upgrade")
             for username, role in (("admin", "admin"), ("service", "service")):
@@ -45,7 +45,7 @@ def stack(postgres_admin_url, rabbit, tmp_path) -> Iterator[Stack]:
                 )  # fmt: skip
                 parts.must(created, f"appstore users create {username}")
             upgrade_dashboard(dashboard_db)
-            rabbit.purge()  # the queue is bound: from here on it receives this stack's events
+            rabbit.purge()  # the queue is bound: from here on it receives this pipeline's events
             parts.start_relay()
             parts.start_appstore()
             parts.start_worker()
@@ -55,5 +55,5 @@ def stack(postgres_admin_url, rabbit, tmp_path) -> Iterator[Stack]:
 
 
 @pytest.fixture
-def workload(stack) -> Workload:
-    return Workload(stack)
+def workload(pipeline) -> Workload:
+    return Workload(pipeline)

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .client import Api
-from .stack import COMMAND_SECONDS, Stack
+from .pipeline import COMMAND_SECONDS, Pipeline
 
 #: Threads registering a workload's buyers (the served Appstore has 12).
 SET_UP_THREADS = 8
@@ -43,9 +43,9 @@ class Workload:
     POOR_CREDIT = 15  # enough for one app priced 10 at most
     PRICES = (0, 5, 10, 20, 30)
 
-    def __init__(self, stack: Stack) -> None:
-        self.stack = stack
-        self.api = Api(stack.appstore_url, stack)
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.api = Api(pipeline.appstore_url, pipeline)
 
     @staticmethod
     def new_outcome() -> Outcome:
@@ -180,7 +180,7 @@ class Workload:
         for thread in pool:
             thread.join(COMMAND_SECONDS)
             if thread.is_alive():
-                self.stack.fail(f"purchases still running after {COMMAND_SECONDS} s")
+                self.pipeline.fail(f"purchases still running after {COMMAND_SECONDS} s")
         if errors:
             raise errors[0]
         return outcome

@@ -31,7 +31,7 @@ COMMAND_SECONDS = 120
 
 
 @dataclass
-class Stack:
+class Pipeline:
     """The Appstore, its relay, RabbitMQ, the Dashboard's worker and their databases."""
 
     tmp: Path
