@@ -17,17 +17,6 @@ from sqlalchemy import Engine, text
 
 from appstore_events import Envelope
 
-#: The all-time totals, named as the Dashboard's ``totals`` table names them.
-TOTALS = (
-    "users",
-    "apps_created",
-    "apps_verified",
-    "purchases",
-    "credits_spent",
-    "credits_granted",
-    "buyers",
-)
-
 
 @dataclasses.dataclass(frozen=True)
 class Purchase:
@@ -130,12 +119,7 @@ class EventTruth:
         return [{"t": z(t), "value": v} for t, v in sums.items()]
 
     def top_apps(self, by: str, limit: int, start=None, end=None) -> list[dict]:
-        rows: dict[int, list[int]] = {}
-        for p in self._between(start, end):
-            row = rows.setdefault(p.app_id, [0, 0])
-            row[0] += 1
-            row[1] += p.price
-        ranked = sorted(rows.items(), key=lambda kv: (-kv[1][0 if by == "purchases" else 1], kv[0]))
+        ranked = self._ranked(lambda p: p.app_id, by, start, end)
         return [
             {
                 "app_id": app_id,
@@ -148,13 +132,10 @@ class EventTruth:
         ]
 
     def top_developers(self, by: str, limit: int, start=None, end=None) -> list[dict]:
-        rows: dict[int, list[int]] = {}
-        for p in self._between(start, end):
-            row = rows.setdefault(p.owner_id, [0, 0])
-            row[0] += 1
-            row[1] += p.price
-        ranked = sorted(rows.items(), key=lambda kv: (-kv[1][0 if by == "purchases" else 1], kv[0]))
-        apps = {owner: sum(1 for o, _t, _c in self.apps.values() if o == owner) for owner in rows}
+        ranked = self._ranked(lambda p: p.owner_id, by, start, end)
+        apps = {
+            owner: sum(1 for o, _t, _c in self.apps.values() if o == owner) for owner, _ in ranked
+        }
         return [
             {
                 "owner_id": owner,
@@ -165,6 +146,17 @@ class EventTruth:
             }
             for owner, (purchases, revenue) in ranked[:limit]
         ]
+
+    def _ranked(self, key, by: str, start, end) -> list[tuple[int, list[int]]]:
+        """``(key, [purchases, revenue])`` of the purchases in the window, grouped by
+        ``key(purchase)`` and ranked ``by`` either figure, ties by key."""
+        rows: dict[int, list[int]] = {}
+        for p in self._between(start, end):
+            row = rows.setdefault(key(p), [0, 0])
+            row[0] += 1
+            row[1] += p.price
+        figure = 0 if by == "purchases" else 1
+        return sorted(rows.items(), key=lambda kv: (-kv[1][figure], kv[0]))
 
     def _between(self, start, end) -> list[Purchase]:
         if start is None:

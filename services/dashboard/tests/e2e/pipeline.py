@@ -230,17 +230,8 @@ class Pipeline:
 
     def wait_quiet(self, timeout: float = CONVERGE_SECONDS, quiet: float = 2.0) -> None:
         """Wait until ``dashboard.events`` has had no ready message for ``quiet`` seconds."""
-        deadline = time.monotonic() + timeout
-        empty_since = None
-        while time.monotonic() < deadline:
-            if self.rabbit.depth(QUEUE) == 0:
-                empty_since = empty_since or time.monotonic()
-                if time.monotonic() - empty_since >= quiet:
-                    return
-            else:
-                empty_since = None
-            time.sleep(0.1)
-        self.fail(f"{QUEUE} was not drained within {timeout} s")
+        if not self.rabbit.drained(QUEUE, timeout, quiet):
+            self.fail(f"{QUEUE} was not drained within {timeout} s")
 
     # failure reports
 

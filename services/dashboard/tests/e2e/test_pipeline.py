@@ -23,6 +23,16 @@ def wait_for(pipeline, condition, what: str, timeout: float = STEP_SECONDS) -> N
         time.sleep(0.02)
 
 
+def purge_once_queued(pipeline, missing: int) -> None:
+    """Wait until the ``missing`` events are on the worker's queue, then purge it: lost."""
+    wait_for(
+        pipeline,
+        lambda: pipeline.rabbit.depth(QUEUE) >= missing,
+        f"the {missing} new events to reach {QUEUE}",
+    )
+    pipeline.rabbit.purge([QUEUE])
+
+
 def test_a_concurrent_workload_converges_to_ground_truth(pipeline, workload):
     # About a thousand purchases from 16 threads: 80 rich buyers x 12 distinct apps (201),
     # 40 of those pairs asked again (409), 20 poor buyers x 4 dear apps (one 201 at most).
@@ -90,12 +100,7 @@ def test_a_purged_queue_is_healed_by_sync(pipeline, workload):
     workload.purchase(more, workload.plan(more, per_rich=3, per_poor=2, repeats=3, seed=6))
     workload.edit(more)
     missing = pipeline.outbox_size() - before
-    wait_for(
-        pipeline,
-        lambda: pipeline.rabbit.depth(QUEUE) >= missing,
-        f"the {missing} new events to reach {QUEUE}",
-    )
-    pipeline.rabbit.purge([QUEUE])
+    purge_once_queued(pipeline, missing)
     assert pipeline.rabbit.depth(QUEUE) == 0
 
     drifting = pipeline.dashboard("reconcile")
@@ -117,12 +122,7 @@ def test_a_restarted_worker_heals_a_purged_queue_by_itself(pipeline, workload):
     more = workload.set_up("b", developers=1, rich=4, poor=1, seed=5)
     workload.purchase(more, workload.plan(more, per_rich=3, per_poor=1, repeats=2, seed=6))
     missing = pipeline.outbox_size() - before
-    wait_for(
-        pipeline,
-        lambda: pipeline.rabbit.depth(QUEUE) >= missing,
-        f"the {missing} new events to reach {QUEUE}",
-    )
-    pipeline.rabbit.purge([QUEUE])
+    purge_once_queued(pipeline, missing)
     assert pipeline.dashboard("reconcile").returncode == 1
 
     # No `dashboard sync` here: the worker's own healing process syncs at start-up.

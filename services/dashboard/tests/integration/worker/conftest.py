@@ -89,17 +89,8 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
 def wait_drained(rabbit, timeout: float = 60, quiet: float = 1.5) -> None:
     """Wait until ``dashboard.events`` has had no ready message for ``quiet`` seconds,
     so that what the worker had prefetched has been processed too."""
-    deadline = time.monotonic() + timeout
-    empty_since = None
-    while time.monotonic() < deadline:
-        if rabbit.depth(QUEUE) == 0:
-            empty_since = empty_since or time.monotonic()
-            if time.monotonic() - empty_since >= quiet:
-                return
-        else:
-            empty_since = None
-        time.sleep(0.1)
-    raise AssertionError(f"{QUEUE} not drained within {timeout} s")
+    if not rabbit.drained(QUEUE, timeout, quiet):
+        raise AssertionError(f"{QUEUE} not drained within {timeout} s")
 
 
 @dataclass
