@@ -15,10 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import jwt
-import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from servicekit.testing import ProcessGroup, free_port
+from servicekit.testing import ProcessGroup, ServerDidNotStart, free_port, wait_ready
 
 DASHBOARD = Path(sys.executable).with_name("dashboard")
 
@@ -104,18 +103,14 @@ def serve(
     arguments = ["serve", "--port", str(port), "--workers", str(workers)]
     server = Process([*arguments, "--threads", str(threads)], env, log)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    try:
+        wait_ready(base, timeout=60, running=server.alive)
+    except ServerDidNotStart:
         if not server.alive():
-            raise RuntimeError(f"dashboard serve exited:\n{server.tail()}")
-        try:
-            if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return server, base
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"dashboard serve did not get ready:\n{server.tail()}")
+            raise RuntimeError(f"dashboard serve exited:\n{server.tail()}") from None
+        server.stop()
+        raise RuntimeError(f"dashboard serve did not get ready:\n{server.tail()}") from None
+    return server, base
 
 
 def percentile(samples: list[float], fraction: float) -> float:

@@ -22,7 +22,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -159,26 +159,53 @@ def serving(
             list(command), env=dict(env), stdout=sink, stderr=subprocess.STDOUT
         )
     try:
-        deadline = time.monotonic() + timeout
-        while not _ready(url):
+        try:
+            wait_ready(url, timeout=timeout, running=lambda: server.poll() is None)
+        except ServerDidNotStart:
             if server.poll() is not None:
                 raise ServerDidNotStart(
                     f"{command[0]} exited with {server.returncode}:\n{output.read_text()}"
-                )
-            if time.monotonic() > deadline:
-                raise ServerDidNotStart(
-                    f"{url} did not answer within {timeout:g} s:\n{output.read_text()}"
-                )
-            time.sleep(0.1)
+                ) from None
+            raise ServerDidNotStart(
+                f"{url} did not answer within {timeout:g} s:\n{output.read_text()}"
+            ) from None
         yield server
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
-def _ready(url: str) -> bool:
+def wait_ready(
+    url: str,
+    *,
+    path: str = "/readyz",
+    timeout: float = 60,
+    running: Callable[[], bool] | None = None,
+) -> None:
+    """Wait until ``GET {url}{path}`` answers 200.
+
+    Parameters:
+        url: The server's base URL.
+        path: What to ask: ``/readyz`` (ready to serve) or ``/healthz`` (alive).
+        timeout: Seconds to wait at most.
+        running: Whether the server's process still runs, asked between attempts.
+
+    Raises:
+        ServerDidNotStart: ``running()`` turned false, or no 200 came within ``timeout``
+            seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while not _answers_200(f"{url}{path}"):
+        if running is not None and not running():
+            raise ServerDidNotStart(f"the server of {url} exited before it answered {path}")
+        if time.monotonic() > deadline:
+            raise ServerDidNotStart(f"{url}{path} did not answer within {timeout:g} s")
+        time.sleep(0.1)
+
+
+def _answers_200(url: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
+        with urllib.request.urlopen(url, timeout=2) as response:
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False

@@ -7,14 +7,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import requests
 
-from servicekit.testing import ProcessGroup, free_port
+from servicekit.testing import ProcessGroup, ServerDidNotStart, free_port, wait_ready
 
 DASHBOARD = Path(sys.executable).with_name("dashboard")
 AT = datetime(2026, 10, 25, 10, 0, tzinfo=UTC)
@@ -42,16 +41,10 @@ def served(postgres_stack, tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            if not server.alive():
-                pytest.fail((tmp_path / "serve.log").read_text(), pytrace=False)
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
-        else:
-            pytest.fail("dashboard serve did not answer", pytrace=False)
+        try:
+            wait_ready(base, path="/healthz", timeout=30, running=server.alive)
+        except ServerDidNotStart as error:
+            pytest.fail(f"{error}\n{(tmp_path / 'serve.log').read_text()}", pytrace=False)
         yield base
     finally:
         # Killed: a graceful stop would wait out gunicorn's graceful timeout for the streams

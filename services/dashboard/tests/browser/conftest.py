@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import requests
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 from werkzeug.serving import make_server
@@ -40,6 +39,7 @@ from dashboard.bootstrap import bootstrap as bootstrap_dashboard
 from dashboard.config import Settings as DashboardSettings
 from dashboard.migrations import upgrade as upgrade_dashboard
 from dashboard.sync import sync
+from servicekit.testing import ServerDidNotStart, wait_ready
 from sqlstore import Database
 from sqlstore.testing import throwaway_database
 
@@ -75,15 +75,10 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 
 def wait_until_ready(url: str) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"{url} did not answer within {STARTUP_SECONDS} s", pytrace=False)
+    try:
+        wait_ready(url, path="/healthz", timeout=STARTUP_SECONDS)
+    except ServerDidNotStart as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 # --- tools -----------------------------------------------------------------------------------

@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from dashboard.worker.topology import QUEUE
-from servicekit.testing import free_port
+from servicekit.testing import ServerDidNotStart, free_port, wait_ready
 
 from ..truth import AppstoreTruth
 from .processes import Service
@@ -114,17 +113,10 @@ class Pipeline:
         server = self._service("appstore-serve", command, env)
         self.appstore_url = f"http://127.0.0.1:{port}"
         self.dashboard_env["APPSTORE_URL"] = self.appstore_url
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline:
-            if not server.alive:
-                self.fail("appstore serve exited early")
-            try:
-                if requests.get(f"{self.appstore_url}/readyz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.fail("appstore serve did not become ready in 40 s")
+        try:
+            wait_ready(self.appstore_url, timeout=40, running=lambda: server.alive)
+        except ServerDidNotStart as error:
+            self.fail(f"appstore serve did not become ready: {error}")
 
     def start_relay(self) -> None:
         relay = self._service("appstore-relay", [str(APPSTORE), "relay"], self.appstore_env)
