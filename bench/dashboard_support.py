@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,8 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import jwt
-import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from servicekit.testing import ProcessGroup, ServerDidNotStart, free_port, wait_ready
 
 DASHBOARD = Path(sys.executable).with_name("dashboard")
 
@@ -56,37 +56,24 @@ class SigningKeys:
         self._server.shutdown()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Process:
     """A ``dashboard`` subcommand in its own process group, its output in a file."""
 
     def __init__(self, arguments: list[str], env: dict[str, str], log: Path) -> None:
         self.log = log
         self._output = log.open("wb")
-        self.process = subprocess.Popen(
+        self.group = ProcessGroup(
             [str(DASHBOARD), *arguments],
             env={**os.environ, **env},
             stdout=self._output,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
 
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return self.group.alive()
 
     def stop(self) -> None:
-        if self.alive():
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        self.group.stop(signal.SIGTERM, timeout=20)
         self._output.close()
 
     def tail(self, lines: int = 30) -> str:
@@ -116,18 +103,14 @@ def serve(
     arguments = ["serve", "--port", str(port), "--workers", str(workers)]
     server = Process([*arguments, "--threads", str(threads)], env, log)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    try:
+        wait_ready(base, timeout=60, running=server.alive)
+    except ServerDidNotStart:
         if not server.alive():
-            raise RuntimeError(f"dashboard serve exited:\n{server.tail()}")
-        try:
-            if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return server, base
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"dashboard serve did not get ready:\n{server.tail()}")
+            raise RuntimeError(f"dashboard serve exited:\n{server.tail()}") from None
+        server.stop()
+        raise RuntimeError(f"dashboard serve did not get ready:\n{server.tail()}") from None
+    return server, base
 
 
 def percentile(samples: list[float], fraction: float) -> float:

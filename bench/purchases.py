@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from appstore.migrations import upgrade
 from appstore.models import Purchase, User
 from appstore.security.principal import Principal
 from appstore.services import apps, users
+from servicekit.testing import free_port
 from sqlstore.testing import postgres_server, throwaway_database
 
 HERE = Path(__file__).resolve().parent
@@ -81,12 +81,6 @@ def start_server(settings: Settings, port: int, workers: int, threads: int, log:
             time.sleep(0.1)
     process.kill()
     raise SystemExit(f"server did not start:\n{log.read_text()}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wrk(url: str, env: dict, connections: int, threads: int, seconds: int) -> dict:

@@ -29,7 +29,7 @@ from pathlib import Path
 import psycopg2
 import requests
 from outbox_seed import insert_rows, outbox_rows
-from pipeline import make_workload
+from pipeline_workload import make_workload
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from servicekit.server import QuittingThreadWorker
-from servicekit.testing import ServerDidNotStart, free_port, serving
+from servicekit.testing import ServerDidNotStart, free_port, serving, wait_ready
 
 HERE = Path(__file__).resolve().parent
 SERVE = """
@@ -91,3 +91,11 @@ def test_a_quit_signal_inside_a_thread_pool_submission_still_quits():
     handler.join(timeout=5)
     assert outcome == [0], "the quit handler hung on the thread pool's lock"
     assert worker.alive is False
+
+
+def test_wait_ready_says_whether_the_server_exited_or_never_answered():
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(ServerDidNotStart, match="exited before it answered /readyz"):
+        wait_ready(url, timeout=5, running=lambda: False)
+    with pytest.raises(ServerDidNotStart, match=r"/healthz did not answer within 0.3 s"):
+        wait_ready(url, path="/healthz", timeout=0.3)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -11,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from servicekit.testing import ProcessGroup
 
 ROOT = Path(__file__).resolve().parents[2]
 APPSTORE = "http://127.0.0.1:8000"
@@ -28,25 +29,24 @@ class MakeRun:
     def __init__(self, env: dict[str, str], output: Path) -> None:
         self.env = env
         self.output = output
-        self.process: subprocess.Popen | None = None
+        self.group: ProcessGroup | None = None
 
     def start(self) -> None:
         busy = [port for port in PORTS if _listening(port)]
         if busy:
             pytest.fail(f"ports {busy} are taken: stop what listens there to run this test")
         with open(self.output, "ab") as log:
-            self.process = subprocess.Popen(
+            self.group = ProcessGroup(
                 ["make", "--no-print-directory", "run"],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,
             )
         deadline = time.monotonic() + READY_SECONDS
         while not (_ready(APPSTORE) and _ready(DASHBOARD)):
-            if self.process.poll() is not None:
-                self.fail(f"make run exited with {self.process.returncode} before it was ready")
+            if not self.group.alive():
+                self.fail(f"make run exited with {self.group.returncode} before it was ready")
             if time.monotonic() > deadline:
                 self.fail(f"not ready after {READY_SECONDS} s")
             time.sleep(0.5)
@@ -58,15 +58,13 @@ class MakeRun:
 
     def interrupt(self) -> float:
         """Ctrl-C: SIGINT to the whole group; return the seconds until every process ended."""
-        assert self.process is not None
+        assert self.group is not None
         began = time.monotonic()
-        os.killpg(self.process.pid, signal.SIGINT)
-        try:
-            self.process.wait(timeout=STOP_SECONDS + 5)
-        except subprocess.TimeoutExpired:
+        self.group.send_signal(signal.SIGINT)
+        if not self.group.wait(STOP_SECONDS + 5):
             self.kill()
             self.fail("make run did not exit after Ctrl-C")
-        while _group_alive(self.process.pid):
+        while self.group.group_alive():
             if time.monotonic() - began > STOP_SECONDS + 5:
                 self.kill()
                 self.fail("processes of make run outlived it")
@@ -74,8 +72,8 @@ class MakeRun:
         return time.monotonic() - began
 
     def kill(self) -> None:
-        if self.process is not None and _group_alive(self.process.pid):
-            os.killpg(self.process.pid, signal.SIGKILL)
+        if self.group is not None and self.group.group_alive():
+            self.group.send_signal(signal.SIGKILL)
 
     def printed(self) -> str:
         return self.output.read_text(errors="replace")
@@ -100,17 +98,3 @@ def _ready(base: str) -> bool:
         return requests.get(f"{base}/readyz", timeout=2).status_code == 200
     except requests.RequestException:
         return False
-
-
-def _group_alive(pgid: int) -> bool:
-    """Whether any process of group ``pgid`` still runs (zombies count as ended)."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        # pid (comm) state ppid pgrp ...: comm may hold spaces, so split after its ")".
-        state, _ppid, group = text[text.rindex(")") + 2 :].split()[:3]
-        if int(group) == pgid and state != "Z":
-            return True
-    return False

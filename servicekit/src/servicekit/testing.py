@@ -1,5 +1,6 @@
-"""The RabbitMQ and Redis servers test suites and benchmarks run against, and serving one of
-the project's own HTTP servers for the length of a test.
+"""The RabbitMQ and Redis servers test suites and benchmarks run against, serving one of
+the project's own HTTP servers for the length of a test, and commands run as a process
+group of their own.
 
 RabbitMQ and Redis each come from its variable (``TEST_BROKER_URL``, ``TEST_REDIS_URL``;
 default: the local server); where that does not answer and a Docker engine runs, from a
@@ -15,13 +16,15 @@ import contextlib
 import functools
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -41,6 +44,97 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class ProcessGroup:
+    """A command started in a session of its own: it and every process it starts form one
+    process group, signalled and killed together, so that nothing outlives a test or a run.
+
+    Parameters:
+        command: The program and its arguments.
+        **popen: Passed on to :class:`subprocess.Popen` (``env``, ``cwd``, ``stdout``...).
+    """
+
+    def __init__(self, command: Sequence[str], **popen: Any) -> None:
+        self.process = subprocess.Popen(list(command), start_new_session=True, **popen)
+
+    @property
+    def pid(self) -> int:
+        """The main process's id, which is also the group's id."""
+        return self.process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode
+
+    def alive(self) -> bool:
+        """Whether the main process still runs."""
+        return self.process.poll() is None
+
+    def send_signal(self, signum: int, *, group: bool = True) -> None:
+        """Send ``signum`` to the whole group, or with ``group=False`` to the main process
+        only (which then shuts down what it started, as a supervisor does).
+        A group that has ended already is no error."""
+        with contextlib.suppress(ProcessLookupError):
+            if group:
+                os.killpg(self.pid, signum)
+            else:
+                os.kill(self.pid, signum)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` seconds for the main process to end; whether it did."""
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def stop(
+        self,
+        signum: int = signal.SIGTERM,
+        *,
+        timeout: float = 20,
+        group: bool = True,
+        sweep: bool = False,
+    ) -> bool:
+        """Send ``signum`` (see :meth:`send_signal`), wait up to ``timeout`` seconds, then
+        SIGKILL the group if the main process still runs.
+
+        Parameters:
+            signum: The signal that asks for a graceful stop.
+            timeout: Seconds the stop may take before the group is killed.
+            group: Whether ``signum`` goes to the whole group or to the main process only.
+            sweep: SIGKILL the group even after a graceful stop, for what it left behind.
+
+        Returns:
+            Whether the main process ended within ``timeout`` without being killed.
+        """
+        graceful = True
+        if self.alive():
+            self.send_signal(signum, group=group)
+            graceful = self.wait(timeout)
+        if sweep or not graceful:
+            self.kill()
+        return graceful
+
+    def kill(self, timeout: float = 10) -> None:
+        """SIGKILL the whole group, a crash rather than a shutdown, and reap the main
+        process within ``timeout`` seconds."""
+        self.send_signal(signal.SIGKILL)
+        self.process.wait(timeout)
+
+    def group_alive(self) -> bool:
+        """Whether any process of the group still runs (zombies count as ended)."""
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text = stat.read_text()
+            except OSError:
+                continue
+            # pid (comm) state ppid pgrp ...: comm may hold spaces, so split after its ")".
+            state, _ppid, group = text[text.rindex(")") + 2 :].split()[:3]
+            if int(group) == self.pid and state != "Z":
+                return True
+        return False
 
 
 @contextlib.contextmanager
@@ -65,26 +159,53 @@ def serving(
             list(command), env=dict(env), stdout=sink, stderr=subprocess.STDOUT
         )
     try:
-        deadline = time.monotonic() + timeout
-        while not _ready(url):
+        try:
+            wait_ready(url, timeout=timeout, running=lambda: server.poll() is None)
+        except ServerDidNotStart:
             if server.poll() is not None:
                 raise ServerDidNotStart(
                     f"{command[0]} exited with {server.returncode}:\n{output.read_text()}"
-                )
-            if time.monotonic() > deadline:
-                raise ServerDidNotStart(
-                    f"{url} did not answer within {timeout:g} s:\n{output.read_text()}"
-                )
-            time.sleep(0.1)
+                ) from None
+            raise ServerDidNotStart(
+                f"{url} did not answer within {timeout:g} s:\n{output.read_text()}"
+            ) from None
         yield server
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
-def _ready(url: str) -> bool:
+def wait_ready(
+    url: str,
+    *,
+    path: str = "/readyz",
+    timeout: float = 60,
+    running: Callable[[], bool] | None = None,
+) -> None:
+    """Wait until ``GET {url}{path}`` answers 200.
+
+    Parameters:
+        url: The server's base URL.
+        path: What to ask: ``/readyz`` (ready to serve) or ``/healthz`` (alive).
+        timeout: Seconds to wait at most.
+        running: Whether the server's process still runs, asked between attempts.
+
+    Raises:
+        ServerDidNotStart: ``running()`` turned false, or no 200 came within ``timeout``
+            seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while not _answers_200(f"{url}{path}"):
+        if running is not None and not running():
+            raise ServerDidNotStart(f"the server of {url} exited before it answered {path}")
+        if time.monotonic() > deadline:
+            raise ServerDidNotStart(f"{url}{path} did not answer within {timeout:g} s")
+        time.sleep(0.1)
+
+
+def _answers_200(url: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
+        with urllib.request.urlopen(url, timeout=2) as response:
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False

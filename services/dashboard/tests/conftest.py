@@ -80,6 +80,21 @@ class Rabbit:
             lambda: self.channel.queue_declare(name, passive=True).method.message_count
         )
 
+    def drained(self, name: str, timeout: float, quiet: float) -> bool:
+        """Whether queue ``name`` had no ready message for ``quiet`` seconds in a row within
+        ``timeout`` seconds, so that what a consumer had prefetched is done too."""
+        deadline = time.monotonic() + timeout
+        empty_since = None
+        while time.monotonic() < deadline:
+            if self.depth(name) == 0:
+                empty_since = empty_since or time.monotonic()
+                if time.monotonic() - empty_since >= quiet:
+                    return True
+            else:
+                empty_since = None
+            time.sleep(0.1)
+        return False
+
     def get_all(self, name: str) -> list[bytes]:
         bodies = []
         while True:

@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
@@ -37,6 +36,8 @@ from dashboard.models import Base, FoldProgress, Total
 from servicekit import testing
 from sqlstore import Database
 from sqlstore.testing import throwaway_database
+
+from ..truth import EventTruth
 
 PASSWORD = "a long enough password"
 ROLES = ("user", "service", "management", "admin")
@@ -61,7 +62,7 @@ class Appstore:
 
 
 @pytest.fixture(scope="session")
-def appstore(tmp_path_factory) -> Iterator[Appstore]:
+def token_appstore(tmp_path_factory) -> Iterator[Appstore]:
     data_dir = tmp_path_factory.mktemp("appstore")
     url = f"sqlite:///{data_dir / 'appstore.db'}"
     upgrade_appstore(url)
@@ -170,7 +171,7 @@ def _empty(database: Database) -> None:
 
 
 @pytest.fixture
-def make_stack(request, appstore):
+def make_stack(request, token_appstore):
     """``make_stack("postgres", "redis")``: a stack, closed afterwards. ``appstore_url`` and
     ``redis_at`` point it elsewhere (at nothing, say)."""
     made: list[Stack] = []
@@ -181,7 +182,7 @@ def make_stack(request, appstore):
         database_url = request.getfixturevalue(f"{backend}_url")
         if cache == "redis":
             redis_at = redis_at or request.getfixturevalue("redis_url")
-        made.append(Stack(database_url, redis_at, appstore, appstore_url))
+        made.append(Stack(database_url, redis_at, token_appstore, appstore_url))
         return made[-1]
 
     yield make
@@ -203,162 +204,6 @@ def postgres_stack(make_stack) -> Stack:
 
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
-
-
-@dataclasses.dataclass(frozen=True)
-class Purchase:
-    at: datetime
-    app_id: int
-    buyer_id: int
-    owner_id: int
-    price: int
-
-
-class Truth:
-    """The figures of a list of events, worked out naively from the events themselves."""
-
-    def __init__(self, events: list[Envelope]) -> None:
-        self.events = events
-        self.purchases = [
-            Purchase(
-                e.data["purchased_at"],
-                e.data["app_id"],
-                e.data["buyer_id"],
-                e.data["owner_id"],
-                e.data["price"],
-            )
-            for e in events
-            if e.event_type == "AppPurchased"
-        ]
-        self.registered = {
-            e.data["user_id"]: (e.data["username"], e.data["registered_at"])
-            for e in events
-            if e.event_type == "UserRegistered"
-        }
-        self.apps = {
-            e.data["app_id"]: (e.data["owner_id"], e.data["title"], e.data["created_at"])
-            for e in events
-            if e.event_type == "AppCreated"
-        }
-        self.grants = [e.data["amount"] for e in events if e.event_type == "CreditGranted"]
-        self.verified = [e for e in events if e.event_type == "AppVerified"]
-
-    def moments(self, metric: str) -> list[tuple[datetime, int]]:
-        """Each event of ``metric`` as (when, how much)."""
-        if metric == "purchases":
-            return [(p.at, 1) for p in self.purchases]
-        if metric == "credits_spent":
-            return [(p.at, p.price) for p in self.purchases]
-        if metric == "users":
-            return [(at, 1) for _name, at in self.registered.values()]
-        if metric == "apps_created":
-            return [(at, 1) for _owner, _title, at in self.apps.values()]
-        raise ValueError(metric)
-
-    def totals(self) -> dict[str, int]:
-        return {
-            "users": len(self.registered),
-            "apps_created": len(self.apps),
-            "apps_verified": len(self.verified),
-            "purchases": len(self.purchases),
-            "credits_spent": sum(p.price for p in self.purchases),
-            "credits_granted": sum(self.grants),
-            "buyers": len({p.buyer_id for p in self.purchases}),
-        }
-
-    def counts(self, start: datetime, end: datetime) -> dict[str, int]:
-        """The window's counts, ``start <= t < end``."""
-        inside = {
-            metric: sum(v for at, v in self.moments(metric) if start <= at < end)
-            for metric in ("users", "apps_created", "purchases", "credits_spent")
-        }
-        first_purchase: dict[int, datetime] = {}
-        for p in self.purchases:
-            first_purchase[p.buyer_id] = min(p.at, first_purchase.get(p.buyer_id, p.at))
-        inside["new_buyers"] = sum(1 for at in first_purchase.values() if start <= at < end)
-        return inside
-
-    def series(
-        self, metric: str, bucket: str, zone: ZoneInfo, start: datetime, end: datetime
-    ) -> list[dict]:
-        """Zero-filled points of the buckets overlapping ``[start, end)``, found minute by
-        minute with the wall clock of ``zone``."""
-        starts: list[datetime] = []
-        moment = start.replace(second=0, microsecond=0)
-        while moment < end:
-            key = _bucket_of(bucket, zone, moment)
-            if not starts or starts[-1] != key:
-                starts.append(key)
-            moment += timedelta(minutes=1)
-        sums = dict.fromkeys(starts, 0)
-        for at, value in self.moments(metric):
-            key = _bucket_of(bucket, zone, at)
-            if key in sums:
-                sums[key] += value
-        return [{"t": _z(t), "value": v} for t, v in sums.items()]
-
-    def top_apps(self, by: str, limit: int, start=None, end=None) -> list[dict]:
-        rows: dict[int, list[int]] = {}
-        for p in self._between(start, end):
-            row = rows.setdefault(p.app_id, [0, 0])
-            row[0] += 1
-            row[1] += p.price
-        ranked = sorted(rows.items(), key=lambda kv: (-kv[1][0 if by == "purchases" else 1], kv[0]))
-        return [
-            {
-                "app_id": app_id,
-                "title": self.apps[app_id][1],
-                "owner_id": self.apps[app_id][0],
-                "purchases": purchases,
-                "revenue": revenue,
-            }
-            for app_id, (purchases, revenue) in ranked[:limit]
-        ]
-
-    def top_developers(self, by: str, limit: int, start=None, end=None) -> list[dict]:
-        rows: dict[int, list[int]] = {}
-        for p in self._between(start, end):
-            row = rows.setdefault(p.owner_id, [0, 0])
-            row[0] += 1
-            row[1] += p.price
-        ranked = sorted(rows.items(), key=lambda kv: (-kv[1][0 if by == "purchases" else 1], kv[0]))
-        apps = {owner: sum(1 for o, _t, _c in self.apps.values() if o == owner) for owner in rows}
-        return [
-            {
-                "owner_id": owner,
-                "username": self.registered.get(owner, (None,))[0],
-                "apps": apps[owner],
-                "purchases": purchases,
-                "revenue": revenue,
-            }
-            for owner, (purchases, revenue) in ranked[:limit]
-        ]
-
-    def _between(self, start, end) -> list[Purchase]:
-        if start is None:
-            return self.purchases
-        return [p for p in self.purchases if start <= p.at < end]
-
-
-def _bucket_of(bucket: str, zone: ZoneInfo, moment: datetime) -> datetime:
-    if bucket == "minute":
-        return moment.replace(second=0, microsecond=0)
-    local = moment.astimezone(zone)
-    if bucket == "hour":
-        local = local.replace(minute=0, second=0, microsecond=0)
-    else:
-        local = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    # replace() keeps ``fold``: the second 02:00 of an autumn night stays the second one.
-    return local.astimezone(UTC)
-
-
-def _z(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
-
-
-def z(moment: datetime) -> str:
-    """How the API writes a moment: ISO-8601, UTC, ``Z``."""
-    return _z(moment)
 
 
 OWNERS = {101: "ada", 102: "bo", 103: "cy", 104: "di"}
@@ -418,10 +263,10 @@ def scripted_events(log, seed: int = 7) -> list[Envelope]:
 
 
 @pytest.fixture
-def store(stack, log) -> Truth:
+def store(stack, log) -> EventTruth:
     """The scripted events folded into the stack, in shuffled batches; their truth."""
     events = scripted_events(log)
     shuffled = random.Random(3).sample(events, len(events))
     for start in range(0, len(shuffled), 97):
         stack.fold(shuffled[start : start + 97])
-    return Truth(events)
+    return EventTruth(events)

@@ -108,8 +108,8 @@ FORGERIES = [
 
 
 @pytest.mark.parametrize("forgery", FORGERIES)
-def test_tokens_that_cannot_be_trusted_are_401(postgres_stack, appstore, forgery):
-    token = forged_tokens(appstore)[forgery]
+def test_tokens_that_cannot_be_trusted_are_401(postgres_stack, token_appstore, forgery):
+    token = forged_tokens(token_appstore)[forgery]
 
     status, body = get(postgres_stack, ENDPOINTS[0], {"Authorization": f"Bearer {token}"})
     stream_status, _ = get(postgres_stack, "/api/v1/stream", access_token=token)
@@ -136,7 +136,7 @@ def test_only_the_stream_takes_the_token_from_the_query(postgres_stack):
     assert get(postgres_stack, "/api/v1/stream", access_token=user_token)[0] == 403
 
 
-def test_reads_are_503_while_the_appstore_keys_cannot_be_fetched(make_stack, appstore):
+def test_reads_are_503_while_the_appstore_keys_cannot_be_fetched(make_stack, token_appstore):
     stack = make_stack("postgres", "memory", appstore_url=NOWHERE)
 
     status, body = get(stack, ENDPOINTS[0], stack.headers("admin"))

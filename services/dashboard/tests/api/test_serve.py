@@ -5,25 +5,18 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import requests
 
+from servicekit.testing import ProcessGroup, ServerDidNotStart, free_port, wait_ready
+
 DASHBOARD = Path(sys.executable).with_name("dashboard")
 AT = datetime(2026, 10, 25, 10, 0, tzinfo=UTC)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -40,31 +33,23 @@ def served(postgres_stack, tmp_path):
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
     }
     log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(
+    server = ProcessGroup(
         [str(DASHBOARD), "serve", "--port", str(port), "--workers", "1", "--threads", "4"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
-        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            if process.poll() is not None:
-                pytest.fail((tmp_path / "serve.log").read_text(), pytrace=False)
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
-        else:
-            pytest.fail("dashboard serve did not answer", pytrace=False)
+        try:
+            wait_ready(base, path="/healthz", timeout=30, running=server.alive)
+        except ServerDidNotStart as error:
+            pytest.fail(f"{error}\n{(tmp_path / 'serve.log').read_text()}", pytrace=False)
         yield base
     finally:
         # Killed: a graceful stop would wait out gunicorn's graceful timeout for the streams
         # whose clients have gone but which have not written since.
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
+        server.kill(timeout=30)
         log.close()
 
 

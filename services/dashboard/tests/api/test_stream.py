@@ -83,11 +83,13 @@ def test_an_idle_stream_sends_heartbeats(postgres_stack, events):
     assert stream.next_chunk() == ": keep-alive\n\n"
 
 
-def test_the_stream_ends_when_its_token_expires(postgres_stack, appstore, events):
-    keys = JwksKeySource.for_appstore(appstore.url)
+def test_the_stream_ends_when_its_token_expires(postgres_stack, token_appstore, events):
+    keys = JwksKeySource.for_appstore(token_appstore.url)
     postgres_stack.parts.tokens = TokenVerifier(keys, leeway_seconds=0)
-    short = TokenService(appstore.tokens.key, appstore.tokens.issuer, ttl_seconds=1)
-    stream = events(access_token=short.issue(appstore.user_ids["admin"], "admin_account", "admin"))
+    tokens = token_appstore.tokens
+    short = TokenService(tokens.key, tokens.issuer, ttl_seconds=1)
+    admin_id = token_appstore.user_ids["admin"]
+    stream = events(access_token=short.issue(admin_id, "admin_account", "admin"))
     stream.next_summary()
 
     for _ in range(PATIENCE):

@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import requests
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 from werkzeug.serving import make_server
@@ -40,10 +39,12 @@ from dashboard.bootstrap import bootstrap as bootstrap_dashboard
 from dashboard.config import Settings as DashboardSettings
 from dashboard.migrations import upgrade as upgrade_dashboard
 from dashboard.sync import sync
+from servicekit.testing import ServerDidNotStart, wait_ready
 from sqlstore import Database
 from sqlstore.testing import throwaway_database
 
-from .history import PASSWORD, SERVICE_ACCOUNT, Seeded, Truth, seed
+from ..truth import AppstoreTruth
+from .history import PASSWORD, SERVICE_ACCOUNT, Seeded, seed
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = SERVICE_ROOT / "test-artifacts"
@@ -74,15 +75,10 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 
 def wait_until_ready(url: str) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"{url} did not answer within {STARTUP_SECONDS} s", pytrace=False)
+    try:
+        wait_ready(url, path="/healthz", timeout=STARTUP_SECONDS)
+    except ServerDidNotStart as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 # --- tools -----------------------------------------------------------------------------------
@@ -126,11 +122,11 @@ def node_modules() -> Path:
 
 
 @dataclass
-class ServedAppstore:
+class SeededAppstore:
     url: str
     db: Database
     seeded: Seeded
-    truth: Truth
+    truth: AppstoreTruth
 
     def number_events(self) -> None:
         """Number the new outbox rows as the relay would (no relay runs here)."""
@@ -139,7 +135,9 @@ class ServedAppstore:
 
 
 @pytest.fixture(scope="session")
-def appstore(postgres_admin_url, tmp_path_factory, serve_appstore) -> Iterator[ServedAppstore]:
+def seeded_appstore(
+    postgres_admin_url, tmp_path_factory, serve_appstore
+) -> Iterator[SeededAppstore]:
     """The Appstore with a month of history, served by ``appstore serve``."""
     data_dir = tmp_path_factory.mktemp("appstore")
     with throwaway_database(postgres_admin_url, "browser_appstore") as url:
@@ -150,7 +148,7 @@ def appstore(postgres_admin_url, tmp_path_factory, serve_appstore) -> Iterator[S
         parts = bootstrap_appstore(settings)
         seeded = seed(parts, datetime.now(UTC))
         engine = create_engine(url, poolclass=NullPool)
-        served = ServedAppstore("", parts.db, seeded, Truth(engine))
+        served = SeededAppstore("", parts.db, seeded, AppstoreTruth(engine))
         served.number_events()
         try:
             with serve_appstore(url, data_dir) as base_url:
@@ -168,7 +166,7 @@ def appstore(postgres_admin_url, tmp_path_factory, serve_appstore) -> Iterator[S
 class ServedDashboard:
     url: str
     db: Database
-    appstore: ServedAppstore
+    appstore: SeededAppstore
 
     def catch_up(self) -> None:
         """Fold what the Appstore logged since: number its new events, then sync."""
@@ -193,16 +191,16 @@ class ServerThread(threading.Thread):
 
 
 @pytest.fixture(scope="session")
-def dashboard(appstore, postgres_admin_url, node_modules) -> Iterator[ServedDashboard]:
+def dashboard(seeded_appstore, postgres_admin_url, node_modules) -> Iterator[ServedDashboard]:
     """The Dashboard's API and page on the folded history, the real app in a thread."""
     with throwaway_database(postgres_admin_url, "browser_dashboard") as url:
         upgrade_dashboard(url)
         db = Database(url)
-        served = ServedDashboard("", db, appstore)
+        served = ServedDashboard("", db, seeded_appstore)
         served.catch_up()
         settings = DashboardSettings(
             database_url=url,
-            appstore_url=appstore.url,
+            appstore_url=seeded_appstore.url,
             service_username=SERVICE_ACCOUNT,
             service_password=PASSWORD,
         )

@@ -1,5 +1,6 @@
-"""A scripted month of Appstore history, made by the Appstore's own service functions, and
-the ground truth the page's figures are checked against, read from the Appstore's tables.
+"""A scripted month of Appstore history, made by the Appstore's own service functions. The
+page's figures are checked against :class:`tests.truth.AppstoreTruth` of it, read from the
+Appstore's tables.
 
 The service functions take the time from the clock, so the history is spread over the past
 month by travelling in time (``time_machine``) while it is written: every row and every
@@ -8,13 +9,11 @@ outbox event carries the moment it was "made", as if the month had really passed
 
 from __future__ import annotations
 
-import itertools
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import time_machine
-from sqlalchemy import Engine, text
 
 from appstore.security.principal import Principal
 from appstore.services import apps, purchases, users
@@ -111,83 +110,3 @@ def _new_app(db, owner: Principal, title: str, index: int) -> int:
         "access_link": "https://apps.browser.example/launch",
     }
     return apps.create_app(db, owner, fields).id
-
-
-# --- ground truth ----------------------------------------------------------------------------
-
-WINDOW_SQL = text(
-    """
-    SELECT (SELECT count(*) FROM users WHERE created_at >= :start AND created_at < :end)
-               AS users,
-           (SELECT count(*) FROM apps WHERE created_at >= :start AND created_at < :end)
-               AS apps_created,
-           (SELECT count(*) FROM purchases WHERE created_at >= :start AND created_at < :end)
-               AS purchases,
-           (SELECT coalesce(sum(price), 0) FROM purchases
-               WHERE created_at >= :start AND created_at < :end) AS credits_spent,
-           (SELECT count(*) FROM (SELECT min(created_at) AS first FROM purchases
-                                  GROUP BY buyer_id) AS buyers
-               WHERE first >= :start AND first < :end) AS new_buyers
-    """
-)
-TOTALS_SQL = text(
-    """
-    SELECT (SELECT count(*) FROM users) AS users,
-           (SELECT count(*) FROM apps) AS apps_created,
-           (SELECT count(*) FROM apps WHERE verified) AS apps_verified,
-           (SELECT count(*) FROM purchases) AS purchases,
-           (SELECT coalesce(sum(price), 0) FROM purchases) AS credits_spent,
-           (SELECT coalesce(sum(amount), 0) FROM credit_grants) AS credits_granted,
-           (SELECT count(DISTINCT buyer_id) FROM purchases) AS buyers
-    """
-)
-SERIES_SQL = {
-    "purchases": "SELECT count(*) FROM purchases WHERE created_at >= :start AND created_at < :end",
-    "credits_spent": "SELECT coalesce(sum(price), 0) FROM purchases "
-    "WHERE created_at >= :start AND created_at < :end",
-    "apps_created": "SELECT count(*) FROM apps WHERE created_at >= :start AND created_at < :end",
-}
-TOP_APPS_SQL = text(
-    """
-    SELECT a.title, count(p.id) AS purchases, coalesce(sum(p.price), 0) AS revenue
-    FROM purchases p JOIN apps a ON a.id = p.app_id
-    WHERE p.created_at >= :start AND p.created_at < :end
-    GROUP BY a.id, a.title
-    """
-)
-LAST_SEQUENCE_SQL = text("SELECT coalesce(max(sequence), 0) FROM outbox")
-
-
-class Truth:
-    """Figures computed from the Appstore's own tables."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def window(self, start: datetime, end: datetime) -> dict[str, int]:
-        with self.engine.connect() as connection:
-            row = connection.execute(WINDOW_SQL, {"start": start, "end": end}).mappings().one()
-        return dict(row)
-
-    def totals(self) -> dict[str, int]:
-        with self.engine.connect() as connection:
-            return dict(connection.execute(TOTALS_SQL).mappings().one())
-
-    def series(self, metric: str, edges: list[datetime]) -> list[int]:
-        """The metric in each bucket ``[edges[i], edges[i + 1])``."""
-        query = text(SERIES_SQL[metric])
-        with self.engine.connect() as connection:
-            return [
-                connection.scalar(query, {"start": start, "end": end})
-                for start, end in itertools.pairwise(edges)
-            ]
-
-    def top_apps(self, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
-        """``{title: (purchases, revenue)}`` of every app bought in the window."""
-        with self.engine.connect() as connection:
-            rows = connection.execute(TOP_APPS_SQL, {"start": start, "end": end})
-            return {title: (bought, revenue) for title, bought, revenue in rows}
-
-    def last_sequence(self) -> int:
-        with self.engine.connect() as connection:
-            return connection.scalar(LAST_SEQUENCE_SQL)

@@ -16,9 +16,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, select, update
 
-from appstore import models as store
 from appstore import outbox
 from appstore.bootstrap import bootstrap
 from appstore.config import Settings as AppstoreSettings
@@ -42,6 +41,8 @@ from dashboard.models import (
 )
 from sqlstore import Database
 from sqlstore.testing import throwaway_database
+
+from ..truth import AppstoreTruth
 
 
 @pytest.fixture(scope="session")
@@ -207,17 +208,7 @@ def _workload(parts) -> None:
 
 
 def _ground_truth(parts) -> dict[str, int]:
-    with parts.db.reading() as session:
-        count = lambda *where: session.scalar(select(func.count()).where(*where))  # noqa: E731
-        return {
-            "users": count(store.User.id.is_not(None)),
-            "apps_created": count(store.App.id.is_not(None)),
-            "apps_verified": count(store.App.verified.is_(True)),
-            "purchases": count(store.Purchase.id.is_not(None)),
-            "credits_spent": session.scalar(select(func.sum(store.Purchase.price))),
-            "credits_granted": session.scalar(select(func.sum(store.CreditGrant.amount))),
-            "buyers": session.scalar(select(func.count(func.distinct(store.Purchase.buyer_id)))),
-        }
+    return AppstoreTruth(parts.db.engine).totals()
 
 
 @pytest.fixture(scope="module")

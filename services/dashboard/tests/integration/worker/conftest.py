@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,10 @@ from appstore_events import Envelope, new_envelope
 from dashboard.migrations import upgrade
 from dashboard.models import AppStats, DeadLetter, Total
 from dashboard.worker.topology import QUEUE
+from servicekit.testing import ProcessGroup
 from sqlstore import Database
+
+from ...truth import EventTruth
 
 DASHBOARD = str(Path(sys.executable).parent / "dashboard")
 
@@ -48,40 +50,30 @@ class WorkerProcesses:
     """``dashboard worker`` subprocesses, each in its own process group."""
 
     env: dict[str, str]
-    running: list[subprocess.Popen] = field(default_factory=list)
+    running: list[ProcessGroup] = field(default_factory=list)
 
-    def start(self, processes: int = 1, threads: int = 16) -> subprocess.Popen:
+    def start(self, processes: int = 1, threads: int = 16) -> ProcessGroup:
         command = [DASHBOARD, "worker", "--processes", str(processes), "--threads", str(threads)]
-        process = subprocess.Popen(
-            command,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
+        group = ProcessGroup(
+            command, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        self.running.append(process)
-        return process
+        self.running.append(group)
+        return group
 
-    def kill(self, process: subprocess.Popen) -> None:
+    def kill(self, group: ProcessGroup) -> None:
         """SIGKILL the worker and every process it started: a crash, not a shutdown."""
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-        self.running.remove(process)
+        group.kill(timeout=10)
+        self.running.remove(group)
 
     def stop_all(self) -> None:
-        for process in self.running:
-            try:
-                # To the main process only: it forwards the signal to its workers, and a
-                # second SIGTERM would make them exit without finishing in-flight messages.
-                os.kill(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-        for process in self.running:
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(5)
+        # To the main process only: it forwards the signal to its workers, and a second
+        # SIGTERM would make them exit without finishing in-flight messages. Every worker
+        # is asked first, so that they stop side by side.
+        for group in self.running:
+            group.send_signal(signal.SIGTERM, group=False)
+        for group in self.running:
+            if not group.wait(15):
+                group.kill(timeout=5)
         self.running.clear()
 
 
@@ -97,17 +89,8 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
 def wait_drained(rabbit, timeout: float = 60, quiet: float = 1.5) -> None:
     """Wait until ``dashboard.events`` has had no ready message for ``quiet`` seconds,
     so that what the worker had prefetched has been processed too."""
-    deadline = time.monotonic() + timeout
-    empty_since = None
-    while time.monotonic() < deadline:
-        if rabbit.depth(QUEUE) == 0:
-            empty_since = empty_since or time.monotonic()
-            if time.monotonic() - empty_since >= quiet:
-                return
-        else:
-            empty_since = None
-        time.sleep(0.1)
-    raise AssertionError(f"{QUEUE} not drained within {timeout} s")
+    if not rabbit.drained(QUEUE, timeout, quiet):
+        raise AssertionError(f"{QUEUE} not drained within {timeout} s")
 
 
 @dataclass
@@ -155,9 +138,6 @@ def make_workload(events: int, seed: int = 7, start_sequence: int = 1) -> Worklo
                 },
             )
         )
-    per_app: Counter[int] = Counter()
-    revenue: Counter[int] = Counter()
-    buyers = set()
     for purchase_id in range(1, purchases + 1):
         app_id = rng.randint(1, apps)
         buyer_id = rng.randint(1, users)
@@ -175,21 +155,9 @@ def make_workload(events: int, seed: int = 7, start_sequence: int = 1) -> Worklo
                 },
             )
         )
-        per_app[app_id] += 1
-        revenue[app_id] += prices[app_id]
-        buyers.add(buyer_id)
     numbered = [e.with_sequence(start_sequence + i) for i, e in enumerate(envelopes)]
-    totals = {
-        "users": users,
-        "apps_created": apps,
-        "apps_verified": 0,
-        "purchases": purchases,
-        "credits_spent": sum(revenue.values()),
-        "credits_granted": 0,
-        "buyers": len(buyers),
-    }
-    expected_apps = {app_id: (per_app[app_id], revenue[app_id]) for app_id in range(1, apps + 1)}
-    return Workload(numbered, totals, expected_apps)
+    truth = EventTruth(numbered)
+    return Workload(numbered, truth.totals(), truth.app_sales())
 
 
 def read_totals(database: Database) -> dict[str, int]:

@@ -1,0 +1,278 @@
+"""The one ground truth the Dashboard's figures are checked against, from either source a
+test has: an event history (:class:`EventTruth`, worked out naively in plain Python), or the
+Appstore's own tables (:class:`AppstoreTruth`, SQL over the rows the events came from).
+
+Both answer in the Dashboard's terms: all-time totals keyed as its ``totals`` table is,
+per-app ``(purchases, revenue)``, window counts, series and rankings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, text
+
+from appstore_events import Envelope
+
+
+@dataclasses.dataclass(frozen=True)
+class Purchase:
+    at: datetime
+    app_id: int
+    buyer_id: int
+    owner_id: int
+    price: int
+
+
+class EventTruth:
+    """The figures of a list of events, worked out naively from the events themselves."""
+
+    def __init__(self, events: list[Envelope]) -> None:
+        self.events = events
+        self.purchases = [
+            Purchase(
+                e.data["purchased_at"],
+                e.data["app_id"],
+                e.data["buyer_id"],
+                e.data["owner_id"],
+                e.data["price"],
+            )
+            for e in events
+            if e.event_type == "AppPurchased"
+        ]
+        self.registered = {
+            e.data["user_id"]: (e.data["username"], e.data["registered_at"])
+            for e in events
+            if e.event_type == "UserRegistered"
+        }
+        self.apps = {
+            e.data["app_id"]: (e.data["owner_id"], e.data["title"], e.data["created_at"])
+            for e in events
+            if e.event_type == "AppCreated"
+        }
+        self.grants = [e.data["amount"] for e in events if e.event_type == "CreditGranted"]
+        self.verified = [e for e in events if e.event_type == "AppVerified"]
+
+    def moments(self, metric: str) -> list[tuple[datetime, int]]:
+        """Each event of ``metric`` as (when, how much)."""
+        if metric == "purchases":
+            return [(p.at, 1) for p in self.purchases]
+        if metric == "credits_spent":
+            return [(p.at, p.price) for p in self.purchases]
+        if metric == "users":
+            return [(at, 1) for _name, at in self.registered.values()]
+        if metric == "apps_created":
+            return [(at, 1) for _owner, _title, at in self.apps.values()]
+        raise ValueError(metric)
+
+    def totals(self) -> dict[str, int]:
+        return {
+            "users": len(self.registered),
+            "apps_created": len(self.apps),
+            "apps_verified": len(self.verified),
+            "purchases": len(self.purchases),
+            "credits_spent": sum(p.price for p in self.purchases),
+            "credits_granted": sum(self.grants),
+            "buyers": len({p.buyer_id for p in self.purchases}),
+        }
+
+    def app_sales(self) -> dict[int, tuple[int, int]]:
+        """``{app_id: (purchases, revenue)}`` of every app created, bought or not."""
+        sales = dict.fromkeys(self.apps, (0, 0))
+        for p in self.purchases:
+            bought, revenue = sales.get(p.app_id, (0, 0))
+            sales[p.app_id] = (bought + 1, revenue + p.price)
+        return sales
+
+    def counts(self, start: datetime, end: datetime) -> dict[str, int]:
+        """The window's counts, ``start <= t < end``."""
+        inside = {
+            metric: sum(v for at, v in self.moments(metric) if start <= at < end)
+            for metric in ("users", "apps_created", "purchases", "credits_spent")
+        }
+        first_purchase: dict[int, datetime] = {}
+        for p in self.purchases:
+            first_purchase[p.buyer_id] = min(p.at, first_purchase.get(p.buyer_id, p.at))
+        inside["new_buyers"] = sum(1 for at in first_purchase.values() if start <= at < end)
+        return inside
+
+    def series(
+        self, metric: str, bucket: str, zone: ZoneInfo, start: datetime, end: datetime
+    ) -> list[dict]:
+        """Zero-filled points of the buckets overlapping ``[start, end)``, found minute by
+        minute with the wall clock of ``zone``."""
+        starts: list[datetime] = []
+        moment = start.replace(second=0, microsecond=0)
+        while moment < end:
+            key = _bucket_of(bucket, zone, moment)
+            if not starts or starts[-1] != key:
+                starts.append(key)
+            moment += timedelta(minutes=1)
+        sums = dict.fromkeys(starts, 0)
+        for at, value in self.moments(metric):
+            key = _bucket_of(bucket, zone, at)
+            if key in sums:
+                sums[key] += value
+        return [{"t": z(t), "value": v} for t, v in sums.items()]
+
+    def top_apps(self, by: str, limit: int, start=None, end=None) -> list[dict]:
+        ranked = self._ranked(lambda p: p.app_id, by, start, end)
+        return [
+            {
+                "app_id": app_id,
+                "title": self.apps[app_id][1],
+                "owner_id": self.apps[app_id][0],
+                "purchases": purchases,
+                "revenue": revenue,
+            }
+            for app_id, (purchases, revenue) in ranked[:limit]
+        ]
+
+    def top_developers(self, by: str, limit: int, start=None, end=None) -> list[dict]:
+        ranked = self._ranked(lambda p: p.owner_id, by, start, end)
+        apps = {
+            owner: sum(1 for o, _t, _c in self.apps.values() if o == owner) for owner, _ in ranked
+        }
+        return [
+            {
+                "owner_id": owner,
+                "username": self.registered.get(owner, (None,))[0],
+                "apps": apps[owner],
+                "purchases": purchases,
+                "revenue": revenue,
+            }
+            for owner, (purchases, revenue) in ranked[:limit]
+        ]
+
+    def _ranked(self, key, by: str, start, end) -> list[tuple[int, list[int]]]:
+        """``(key, [purchases, revenue])`` of the purchases in the window, grouped by
+        ``key(purchase)`` and ranked ``by`` either figure, ties by key."""
+        rows: dict[int, list[int]] = {}
+        for p in self._between(start, end):
+            row = rows.setdefault(key(p), [0, 0])
+            row[0] += 1
+            row[1] += p.price
+        figure = 0 if by == "purchases" else 1
+        return sorted(rows.items(), key=lambda kv: (-kv[1][figure], kv[0]))
+
+    def _between(self, start, end) -> list[Purchase]:
+        if start is None:
+            return self.purchases
+        return [p for p in self.purchases if start <= p.at < end]
+
+
+def _bucket_of(bucket: str, zone: ZoneInfo, moment: datetime) -> datetime:
+    if bucket == "minute":
+        return moment.replace(second=0, microsecond=0)
+    local = moment.astimezone(zone)
+    if bucket == "hour":
+        local = local.replace(minute=0, second=0, microsecond=0)
+    else:
+        local = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    # replace() keeps ``fold``: the second 02:00 of an autumn night stays the second one.
+    return local.astimezone(UTC)
+
+
+def z(moment: datetime) -> str:
+    """How the API writes a moment: ISO-8601, UTC, ``Z``."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
+
+
+# --- from the Appstore's tables -------------------------------------------------------------
+
+TOTALS_SQL = text(
+    """
+    SELECT (SELECT count(*) FROM users) AS users,
+           (SELECT count(*) FROM apps) AS apps_created,
+           (SELECT count(*) FROM apps WHERE verified) AS apps_verified,
+           (SELECT count(*) FROM purchases) AS purchases,
+           (SELECT coalesce(sum(price), 0) FROM purchases) AS credits_spent,
+           (SELECT coalesce(sum(amount), 0) FROM credit_grants) AS credits_granted,
+           (SELECT count(DISTINCT buyer_id) FROM purchases) AS buyers
+    """
+)
+APPS_SQL = text(
+    """
+    SELECT a.id, a.owner_id, a.title, count(p.id), coalesce(sum(p.price), 0)
+    FROM apps a LEFT JOIN purchases p ON p.app_id = a.id
+    GROUP BY a.id ORDER BY a.id
+    """
+)
+WINDOW_SQL = text(
+    """
+    SELECT (SELECT count(*) FROM users WHERE created_at >= :start AND created_at < :end)
+               AS users,
+           (SELECT count(*) FROM apps WHERE created_at >= :start AND created_at < :end)
+               AS apps_created,
+           (SELECT count(*) FROM purchases WHERE created_at >= :start AND created_at < :end)
+               AS purchases,
+           (SELECT coalesce(sum(price), 0) FROM purchases
+               WHERE created_at >= :start AND created_at < :end) AS credits_spent,
+           (SELECT count(*) FROM (SELECT min(created_at) AS first FROM purchases
+                                  GROUP BY buyer_id) AS buyers
+               WHERE first >= :start AND first < :end) AS new_buyers
+    """
+)
+SERIES_SQL = {
+    "purchases": "SELECT count(*) FROM purchases WHERE created_at >= :start AND created_at < :end",
+    "credits_spent": "SELECT coalesce(sum(price), 0) FROM purchases "
+    "WHERE created_at >= :start AND created_at < :end",
+    "apps_created": "SELECT count(*) FROM apps WHERE created_at >= :start AND created_at < :end",
+}
+TOP_APPS_SQL = text(
+    """
+    SELECT a.title, count(p.id) AS purchases, coalesce(sum(p.price), 0) AS revenue
+    FROM purchases p JOIN apps a ON a.id = p.app_id
+    WHERE p.created_at >= :start AND p.created_at < :end
+    GROUP BY a.id, a.title
+    """
+)
+LAST_SEQUENCE_SQL = text("SELECT coalesce(max(sequence), 0) FROM outbox")
+OUTBOX_SIZE_SQL = text("SELECT count(*) FROM outbox")
+
+
+class AppstoreTruth:
+    """Figures computed from the Appstore's own tables (PostgreSQL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def totals(self) -> dict[str, int]:
+        with self.engine.connect() as connection:
+            return dict(connection.execute(TOTALS_SQL).mappings().one())
+
+    def apps(self) -> dict[int, tuple]:
+        """Every app of the Appstore: ``{id: (owner_id, title, purchases, revenue)}``."""
+        with self.engine.connect() as connection:
+            return {row[0]: tuple(row[1:]) for row in connection.execute(APPS_SQL)}
+
+    def window(self, start: datetime, end: datetime) -> dict[str, int]:
+        with self.engine.connect() as connection:
+            row = connection.execute(WINDOW_SQL, {"start": start, "end": end}).mappings().one()
+        return dict(row)
+
+    def series(self, metric: str, edges: list[datetime]) -> list[int]:
+        """The metric in each bucket ``[edges[i], edges[i + 1])``."""
+        query = text(SERIES_SQL[metric])
+        with self.engine.connect() as connection:
+            return [
+                connection.scalar(query, {"start": start, "end": end})
+                for start, end in itertools.pairwise(edges)
+            ]
+
+    def top_apps(self, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
+        """``{title: (purchases, revenue)}`` of every app bought in the window."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(TOP_APPS_SQL, {"start": start, "end": end})
+            return {title: (bought, revenue) for title, bought, revenue in rows}
+
+    def last_sequence(self) -> int:
+        with self.engine.connect() as connection:
+            return connection.scalar(LAST_SEQUENCE_SQL)
+
+    def outbox_size(self) -> int:
+        with self.engine.connect() as connection:
+            return connection.scalar(OUTBOX_SIZE_SQL)
