@@ -12,6 +12,7 @@ import pytest
 import requests
 from make_run import APPSTORE, DASHBOARD, PASSWORD, STOP_SECONDS
 
+from dashboard.worker.queue_migration import migrate
 from sqlstore.testing import postgres_server, throwaway_database
 
 COUNTS = ("users", "apps_created", "apps_verified", "purchases", "credits_spent", "buyers")
@@ -121,10 +122,13 @@ def real_services():
         throwaway_database(admin_url, "run_appstore") as appstore_url,
         throwaway_database(admin_url, "run_dashboard") as dashboard_url,
     ):
+        broker_url = os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
+        # An older version's classic queues on a long-lived broker would stop the worker.
+        migrate(broker_url)
         yield {
             "APPSTORE_DATABASE_URL": appstore_url,
             "DASHBOARD_DATABASE_URL": dashboard_url,
-            "BROKER_URL": os.environ.get("TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+            "BROKER_URL": broker_url,
             "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
         }
 

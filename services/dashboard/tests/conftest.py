@@ -18,6 +18,8 @@ import pytest
 
 from appstore_events import EXCHANGE, Envelope, encode, new_envelope, routing_key_for
 from dashboard.migrations import upgrade
+from dashboard.rabbitmq import connect
+from dashboard.worker.queue_migration import migrate
 from dashboard.worker.topology import QUEUE_ARGUMENTS, declare
 from servicekit.testing import ServiceUnavailable, free_port, rabbitmq_url, serving
 from sqlstore.testing import postgres_server
@@ -32,7 +34,7 @@ class Rabbit:
 
     def _connect(self) -> None:
         try:
-            self.connection = pika.BlockingConnection(pika.URLParameters(self.url))
+            self.connection = connect(self.url)
         except pika.exceptions.AMQPConnectionError as error:
             pytest.fail(
                 f"RabbitMQ is not reachable at {self.url}: {error!r}; start it "
@@ -125,11 +127,17 @@ def sqlite_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def broker_url() -> str:
-    """RabbitMQ from TEST_BROKER_URL, else a container, else a failure saying what to start."""
+    """RabbitMQ from TEST_BROKER_URL, else a container, else a failure saying what to start.
+
+    Its queues are made what the worker declares: the classic queues an older version left
+    on a long-lived test broker are migrated (``dashboard queues migrate``) first.
+    """
     try:
-        return rabbitmq_url()
+        url = rabbitmq_url()
     except ServiceUnavailable as error:
         pytest.fail(str(error), pytrace=False)
+    migrate(url)
+    return url
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""infra/rabbitmq/definitions.json declares the queues exactly as Dramatiq's worker does."""
+"""infra/rabbitmq/definitions.json declares the queues exactly as the worker's broker does:
+quorum queues, with the same arguments, so neither declaration fails on the other's."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import time
 import uuid
 from pathlib import Path
 
-import pika
 import pytest
-from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
 from appstore_events import EXCHANGE
+from dashboard.rabbitmq import connect
+from dashboard.worker.bootstrap import WorkerBroker
 from dashboard.worker.topology import QUEUE, QUEUE_ARGUMENTS, declare
 
 DEFINITIONS = Path(__file__).parents[4] / "infra" / "rabbitmq" / "definitions.json"
@@ -19,7 +20,7 @@ DEFINITIONS = Path(__file__).parents[4] / "infra" / "rabbitmq" / "definitions.js
 
 @pytest.fixture
 def channel(broker_url):
-    connection = pika.BlockingConnection(pika.URLParameters(broker_url))
+    connection = connect(broker_url)
     yield connection.channel()
     connection.close()
 
@@ -48,7 +49,7 @@ def test_dramatiq_accepts_the_queues_as_declared(channel, broker_url):
                 renamed["name"], durable=renamed["durable"], arguments=renamed["arguments"]
             )
             declared.append(renamed["name"])
-        broker = RabbitmqBroker(url=broker_url, confirm_delivery=True)
+        broker = WorkerBroker(url=broker_url, confirm_delivery=True)
         try:
             # Raises PRECONDITION_FAILED if any argument differs from what Dramatiq declares.
             broker.declare_queue(name, ensure=True)
@@ -63,6 +64,7 @@ def test_the_worker_declares_what_the_definitions_declare():
     definitions = _definitions()
     declared = {q["name"]: q["arguments"] for q in definitions["queues"]}
     assert declared == QUEUE_ARGUMENTS
+    assert {arguments["x-queue-type"] for arguments in declared.values()} == {"quorum"}
     (exchange,) = (e for e in definitions["exchanges"] if e["name"] == EXCHANGE)
     assert (exchange["type"], exchange["durable"]) == ("topic", True)
 
