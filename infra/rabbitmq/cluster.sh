@@ -32,6 +32,8 @@ die() {
 command -v rabbitmq-server >/dev/null || die "rabbitmq-server is not installed (apt-get install rabbitmq-server)"
 mkdir -p "$CLUSTER_DIR"
 CLUSTER_DIR=$(cd "$CLUSTER_DIR" && pwd)
+# The nodes run as the rabbitmq user, which must reach their folders inside.
+chmod a+rx "$CLUSTER_DIR"
 
 short_name() {
   local name=${1%@localhost}

@@ -9,6 +9,8 @@ import jsonschema
 import pytest
 from topology import REPOSITORY, bind_mounts, named_volumes, strings, variable_references
 
+from servicekit.brokers import broker_urls
+
 # The ports docs/deployment.md's "Compose stack" section promises on the host.
 PUBLISHED_PORTS = {
     "appstore-api": {8000},
@@ -153,3 +155,42 @@ def test_nothing_else_is_published(services):
     assert {name for name, service in services.items() if service.get("ports")} == set(
         PUBLISHED_PORTS
     )
+
+
+CLUSTER_NODES = ("rabbitmq", "rabbitmq-b", "rabbitmq-c")
+
+
+def test_the_cluster_profile_adds_two_nodes_like_the_first(services):
+    profiled = {name for name, s in services.items() if "cluster" in s.get("profiles", [])}
+    assert profiled == set(CLUSTER_NODES[1:])
+    first = services["rabbitmq"]
+    for name in CLUSTER_NODES:
+        node = services[name]
+        assert node["image"] == first["image"], name
+        assert node["hostname"] == name, name
+        assert (
+            node["environment"]["RABBITMQ_ERLANG_COOKIE"]
+            == (first["environment"]["RABBITMQ_ERLANG_COOKIE"])
+        ), f"{name} must share the first node's cookie"
+        mounted = {target: source for source, target in bind_mounts(node)}
+        first_mounted = {target: source for source, target in bind_mounts(first)}
+        for target in ("/etc/rabbitmq/definitions.json", "/etc/rabbitmq/rabbitmq.conf"):
+            assert mounted[target] == first_mounted[target], name
+
+
+def test_the_joining_nodes_find_every_node_of_the_cluster(services):
+    conf = (REPOSITORY / "infra" / "rabbitmq" / "cluster.conf").read_text()
+    listed = [line.split("=")[1].strip() for line in conf.splitlines() if ".nodes." in line]
+    assert listed == [f"rabbit@{name}" for name in CLUSTER_NODES]
+    for name in CLUSTER_NODES[1:]:
+        sources = {source for source, _target in bind_mounts(services[name])}
+        assert "infra/rabbitmq/cluster.conf" in {s.removeprefix("./") for s in sources}, name
+
+
+def test_every_client_names_every_node_in_order(services):
+    for name, service in services.items():
+        url = (service.get("environment") or {}).get("BROKER_URL")
+        if url is None:
+            continue
+        hosts = [node.split("@")[1].split(":")[0] for node in broker_urls(url)]
+        assert hosts == list(CLUSTER_NODES), name

@@ -21,8 +21,12 @@ from dashboard.migrations import upgrade
 from dashboard.rabbitmq import connect
 from dashboard.worker.queue_migration import migrate
 from dashboard.worker.topology import QUEUE_ARGUMENTS, declare
+from servicekit.rabbitmq_cluster import Cluster, running_cluster
 from servicekit.testing import ServiceUnavailable, free_port, rabbitmq_url, serving
 from sqlstore.testing import postgres_server
+
+
+CLUSTER_SCRIPT = Path(__file__).parents[3] / "infra" / "rabbitmq" / "cluster.sh"
 
 
 class Rabbit:
@@ -34,7 +38,7 @@ class Rabbit:
 
     def _connect(self) -> None:
         try:
-            self.connection = connect(self.url)
+            self.connection = connect(self.url, name="dashboard-tests")
         except pika.exceptions.AMQPConnectionError as error:
             pytest.fail(
                 f"RabbitMQ is not reachable at {self.url}: {error!r}; start it "
@@ -143,11 +147,33 @@ def broker_url() -> str:
 @pytest.fixture
 def rabbit(broker_url) -> Iterator[Rabbit]:
     """The dashboard's queues, declared, bound and empty before and after the test."""
-    connection = Rabbit(broker_url)
+    with _emptied(Rabbit(broker_url)) as connection:
+        yield connection
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Cluster]:
+    """A three-node RabbitMQ cluster (``infra/rabbitmq/cluster.sh``) for the tests marked
+    ``cluster``; started on first use, stopped and removed after the session."""
+    with running_cluster(CLUSTER_SCRIPT) as started:
+        yield started
+
+
+@pytest.fixture
+def cluster_rabbit(cluster) -> Iterator[Rabbit]:
+    """:func:`rabbit` on the cluster, connected to all three nodes."""
+    with _emptied(Rabbit(cluster.url)) as connection:
+        yield connection
+
+
+@contextlib.contextmanager
+def _emptied(connection: Rabbit) -> Iterator[Rabbit]:
     connection.purge()
-    yield connection
-    connection.purge()
-    connection.close()
+    try:
+        yield connection
+    finally:
+        connection.purge()
+        connection.close()
 
 
 # --- envelopes --------------------------------------------------------------------------------

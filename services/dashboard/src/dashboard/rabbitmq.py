@@ -12,11 +12,27 @@ import pika
 from servicekit.brokers import broker_urls
 
 
-def connect(broker_url: str) -> pika.BlockingConnection:
+#: How the worker's connections are named where RabbitMQ lists them.
+WORKER_CONNECTION_NAME = "dashboard-worker"
+
+
+def connect(broker_url: str, name: str = "dashboard") -> pika.BlockingConnection:
     """A blocking connection to the first node of ``broker_url`` that answers.
+
+    Parameters:
+        broker_url: one node's URL, or several joined by ``;``.
+        name: the connection's name, as ``rabbitmqctl list_connections`` shows it.
 
     Raises:
         ValueError: ``broker_url`` is not a list of RabbitMQ URLs.
         pika.exceptions.AMQPError: no node could be reached.
     """
-    return pika.BlockingConnection([pika.URLParameters(url) for url in broker_urls(broker_url)])
+    parameters = [pika.URLParameters(url) for url in broker_urls(broker_url)]
+    name_connections(parameters, name)
+    return pika.BlockingConnection(parameters)
+
+
+def name_connections(parameters, name: str) -> None:
+    """Name the connections that pika ``parameters`` (one or a list) will open."""
+    for each in parameters if isinstance(parameters, list) else [parameters]:
+        each.client_properties = {**(each.client_properties or {}), "connection_name": name}

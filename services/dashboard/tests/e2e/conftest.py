@@ -28,14 +28,25 @@ from .pipeline import PASSWORD, Pipeline
 from .workload import Workload
 
 
-@pytest.fixture
-def pipeline(postgres_admin_url, rabbit, tmp_path) -> Iterator[Pipeline]:
-    """A running pipeline on empty databases: ``admin`` and ``service`` accounts exist."""
+@pytest.fixture(params=["node", pytest.param("cluster", marks=pytest.mark.cluster)])
+def pipeline(request, postgres_admin_url, tmp_path) -> Iterator[Pipeline]:
+    """A running pipeline on empty databases: ``admin`` and ``service`` accounts exist.
+
+    Once on the single RabbitMQ node, once on the three-node cluster: there the Appstore and
+    the Dashboard name the nodes in other orders, so that the queue's leader (the first
+    node), the relay's node and the worker's node are three different nodes.
+    """
+    on_cluster = request.param == "cluster"
+    rabbit = request.getfixturevalue("cluster_rabbit" if on_cluster else "rabbit")
     with (
         throwaway_database(postgres_admin_url, "e2e_appstore") as appstore_db,
         throwaway_database(postgres_admin_url, "e2e_dashboard") as dashboard_db,
     ):
         parts = Pipeline(tmp_path, rabbit, appstore_db, dashboard_db)
+        if on_cluster:
+            cluster = request.getfixturevalue("cluster")
+            parts.appstore_env["BROKER_URL"] = cluster.url_from(1)
+            parts.dashboard_env["BROKER_URL"] = cluster.url_from(2)
         try:
             parts.must(parts.appstore("db", "upgrade"), "appstore db upgrade")
             for username, role in (("admin", "admin"), ("service", "service")):

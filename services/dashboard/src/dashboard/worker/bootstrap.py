@@ -12,6 +12,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Retries, TimeLimit
 
 from dashboard.config import EMBEDDED_BROKER_URL, Settings
+from dashboard.rabbitmq import WORKER_CONNECTION_NAME, name_connections
 from dashboard.worker.actor import FOLD_WAIT_SECONDS, Folding
 from dashboard.worker.bulk_ack import BulkAckRabbitmqBroker
 from dashboard.worker.dead_letters import DeadLetters
@@ -30,8 +31,13 @@ class WorkerBroker(QuorumQueues, BulkAckRabbitmqBroker):
     """Dramatiq's RabbitMQ broker as the worker runs it: quorum queues, acks in bulk.
 
     ``url`` may name several nodes (``amqp://...;amqp://...``): Dramatiq connects to the
-    first that answers, and its consumers reconnect to another when theirs is lost.
+    first that answers, and its consumers reconnect to another when theirs is lost. Its
+    connections are named ``dashboard-worker`` where RabbitMQ lists them.
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        name_connections(self.parameters, WORKER_CONNECTION_NAME)
 
 
 def build_broker(settings: Settings) -> dramatiq.Broker:
