@@ -25,7 +25,6 @@ from servicekit.rabbitmq_cluster import Cluster, running_cluster
 from servicekit.testing import ServiceUnavailable, free_port, rabbitmq_url, serving
 from sqlstore.testing import postgres_server
 
-
 CLUSTER_SCRIPT = Path(__file__).parents[3] / "infra" / "rabbitmq" / "cluster.sh"
 
 

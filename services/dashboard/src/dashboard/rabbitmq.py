@@ -11,7 +11,6 @@ import pika
 
 from servicekit.brokers import broker_urls
 
-
 #: How the worker's connections are named where RabbitMQ lists them.
 WORKER_CONNECTION_NAME = "dashboard-worker"
 

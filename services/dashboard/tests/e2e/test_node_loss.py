@@ -44,7 +44,9 @@ class SteadyPurchases:
         self.errors: list[BaseException] = []
         self.sent = 0
         self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._buy, daemon=True) for _ in range(BUYER_THREADS)]
+        self._threads = [
+            threading.Thread(target=self._buy, daemon=True) for _ in range(BUYER_THREADS)
+        ]
         self._start = 0.0
 
     def start(self) -> None:
