@@ -16,13 +16,13 @@ from pathlib import Path
 
 import dramatiq
 
-from dashboard.worker.bulk_ack import BulkAckRabbitmqBroker
+from dashboard.worker.bootstrap import WorkerBroker
 from dashboard.worker.encoder import EnvelopeEncoder
 from dashboard.worker.topology import FOLD_ACTOR, QUEUE
 
 WRITE_INTERVAL = 0.02
 
-broker = BulkAckRabbitmqBroker(url=os.environ["BROKER_URL"], confirm_delivery=True, middleware=[])
+broker = WorkerBroker(url=os.environ["BROKER_URL"], confirm_delivery=True, middleware=[])
 dramatiq.set_encoder(EnvelopeEncoder())
 dramatiq.set_broker(broker)
 

@@ -18,6 +18,11 @@ top. Every fold run's projections are checked against the workload. The
 resident memory of all the worker's processes (the main one and its forks) is sampled
 from /proc while events flow.
 
+With ``--cluster-events`` (on by default), the batched run goes once more on fewer events,
+first on the same single node, then on a three-node cluster that ``infra/rabbitmq/cluster.sh``
+starts for it (quorum queues replicated on each node): their ratio is what the cluster
+costs.
+
 The queue and exchange names are the real ones, so use a broker or vhost of its own
 (``BROKER_URL``, e.g. ``amqp://guest:guest@127.0.0.1:5672/bench``): the run refuses to
 start when ``dashboard.events`` there has consumers or messages, and deletes the
@@ -36,6 +41,7 @@ from pipeline_broker import DEFAULT_BROKER, Broker
 from pipeline_run import Result, run_pipeline
 from pipeline_workload import make_workload
 
+from servicekit.rabbitmq_cluster import running_cluster
 from sqlstore.testing import postgres_server
 
 MB = 1024 * 1024
@@ -44,6 +50,9 @@ TARGET_RATE = 4_000
 TARGET_RATIO = 3.0
 TARGET_RSS_MB = 150
 FLOOR = "Dramatiq floor (no-op actor)"
+SINGLE_NODE = "batched, one node"
+ON_CLUSTER = "batched, 3-node cluster"
+CLUSTER_SCRIPT = Path(__file__).resolve().parents[1] / "infra" / "rabbitmq" / "cluster.sh"
 
 
 def memory_line(result: Result) -> str:
@@ -76,6 +85,13 @@ def main() -> None:
         "--batch-max", type=int, default=None, help="DASHBOARD_FOLD_BATCH_MAX of the batched run"
     )
     parser.add_argument("--timeout", type=float, default=900, help="seconds per run at most")
+    parser.add_argument(
+        "--cluster-events",
+        type=int,
+        default=50_000,
+        help="events of the batched run on a three-node RabbitMQ cluster that "
+        "infra/rabbitmq/cluster.sh starts for it (0: no cluster run)",
+    )
     args = parser.parse_args()
 
     broker = Broker(args.broker_url)
@@ -88,25 +104,36 @@ def main() -> None:
     if args.floor_events:
         runs.append((FLOOR, args.floor_events, None, True))
     results = []
-    try:
-        with postgres_server() as admin_url:
+
+    def run(name: str, on: Broker, count: int, batch_max: int | None, floor: bool) -> None:
+        results.append(
+            run_pipeline(
+                name,
+                admin_url,
+                on,
+                make_workload(count),
+                processes=args.processes,
+                threads=args.threads,
+                batch_max=batch_max,
+                timeout=args.timeout,
+                logs=logs,
+                floor=floor,
+            )
+        )
+
+    with postgres_server() as admin_url:
+        try:
             for name, count, batch_max, floor in runs:
-                results.append(
-                    run_pipeline(
-                        name,
-                        admin_url,
-                        broker,
-                        make_workload(count),
-                        processes=args.processes,
-                        threads=args.threads,
-                        batch_max=batch_max,
-                        timeout=args.timeout,
-                        logs=logs,
-                        floor=floor,
-                    )
-                )
-    finally:
-        broker.delete_queues()
+                run(name, broker, count, batch_max, floor)
+            if args.cluster_events:
+                # The same batched run on fewer events, on the single node just before.
+                run(SINGLE_NODE, broker, args.cluster_events, args.batch_max, False)
+        finally:
+            broker.delete_queues()
+        if args.cluster_events:
+            print("starting a three-node RabbitMQ cluster (infra/rabbitmq/cluster.sh)")
+            with running_cluster(CLUSTER_SCRIPT) as cluster:
+                run(ON_CLUSTER, Broker(cluster.url), args.cluster_events, args.batch_max, False)
 
     print(f"\ndashboard worker --processes {args.processes} --threads {args.threads}")
     print(
@@ -130,6 +157,11 @@ def main() -> None:
         print(
             f"batched / {FLOOR}: {batched.rate / floor.rate:.0%} (the fold's own cost is the rest;"
             " the floor is the most any one-event-per-message worker gets here)"
+        )
+    if (single := by_name.get(SINGLE_NODE)) and (clustered := by_name.get(ON_CLUSTER)):
+        print(
+            f"3-node cluster (quorum queues) / one node: {clustered.rate / single.rate:.0%}"
+            " (a quorum queue writes each message to a majority before confirming it)"
         )
     for result in results:
         print(memory_line(result))

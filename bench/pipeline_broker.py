@@ -5,6 +5,7 @@ from __future__ import annotations
 import pika
 
 from appstore_events import EXCHANGE
+from dashboard.rabbitmq import connect
 from dashboard.worker.topology import DEAD_LETTER_QUEUE, DELAY_QUEUE, QUEUE
 
 DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672/"
@@ -17,7 +18,7 @@ class Broker:
         self.url = url
 
     def _channel(self):
-        connection = pika.BlockingConnection(pika.URLParameters(self.url))
+        connection = connect(self.url, name="pipeline-bench")
         return connection, connection.channel()
 
     def queue(self, name: str = QUEUE) -> tuple[int, int] | None:

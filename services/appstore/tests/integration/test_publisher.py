@@ -16,10 +16,13 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from kombu import Connection, Consumer, Exchange, Queue
+from kombu.exceptions import OperationalError
 
+from appstore.broker import check_broker
 from appstore.errors import PublishError
 from appstore.relay.amqp_publisher import AmqpPublisher
 from appstore.relay.memory_publisher import MemoryPublisher
@@ -283,3 +286,23 @@ def test_memory_publisher_and_make_publisher():
     assert make_publisher("amqp://h//", "other").exchange_name == "other"
     with pytest.raises(ValueError, match="redis"):
         make_publisher("redis://localhost:6379/0")
+
+
+UNREACHABLE_NODE = "amqp://guest:guest@127.0.0.1:1/"
+
+
+def test_a_publisher_naming_several_nodes_connects_past_one_that_does_not_answer(
+    broker_url, exchange_name, capture
+):
+    sent = messages(10, "nodes")
+    with AmqpPublisher(f"{UNREACHABLE_NODE};{broker_url}", exchange_name) as publisher:
+        node = urlsplit(broker_url)
+        assert publisher.node == f"{node.hostname}:{node.port or 5672}"
+        publisher.publish_batch(sent, timeout=30)
+    assert_delivered(capture.read(len(sent)), sent)
+
+
+def test_the_broker_check_passes_while_any_node_answers(broker_url):
+    check_broker(f"{UNREACHABLE_NODE};{broker_url}", timeout=2)
+    with pytest.raises(OperationalError, match="refused"):
+        check_broker(f"{UNREACHABLE_NODE};{UNREACHABLE_NODE}", timeout=2)

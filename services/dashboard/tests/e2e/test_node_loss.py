@@ -17,6 +17,7 @@ import pytest
 
 from dashboard.rabbitmq import WORKER_CONNECTION_NAME
 from dashboard.worker.topology import QUEUE
+from servicekit.rabbitmq_cluster import ClusterError
 
 pytestmark = pytest.mark.cluster
 
@@ -33,6 +34,21 @@ def _victim(pipeline, cluster, which: str) -> str:
     if which == "relay":
         return cluster.node_of(lambda client: client.get("connection_name") == "appstore-relay")
     return cluster.node_of(lambda client: client.get("connection_name") == WORKER_CONNECTION_NAME)
+
+
+def _wait_moved(pipeline, cluster, which: str, lost: str) -> None:
+    """Wait until the queue has a new leader, or the client connected to another node."""
+    deadline = time.monotonic() + OUTAGE_SECONDS - 2
+    while True:
+        try:
+            now = _victim(pipeline, cluster, which)
+            if now != lost and now in cluster.nodes:
+                return
+        except ClusterError:
+            pass  # between connections
+        if time.monotonic() > deadline:
+            pipeline.fail(f"the {which} was still on {lost} after it was killed")
+        time.sleep(0.5)
 
 
 class SteadyPurchases:
@@ -94,7 +110,9 @@ def test_losing_a_node_loses_no_event_and_stops_no_purchase(pipeline, workload, 
         time.sleep(0.1)
 
     cluster.kill(node)
-    time.sleep(OUTAGE_SECONDS)
+    lost = time.monotonic()
+    _wait_moved(pipeline, cluster, which, node)  # the client (or the queue) went elsewhere
+    time.sleep(max(0.0, lost + OUTAGE_SECONDS - time.monotonic()))
     cluster.start(node)
     statuses = load.join()
 
