@@ -30,10 +30,13 @@ die() {
 }
 
 command -v rabbitmq-server >/dev/null || die "rabbitmq-server is not installed (apt-get install rabbitmq-server)"
-mkdir -p "$CLUSTER_DIR"
-CLUSTER_DIR=$(cd "$CLUSTER_DIR" && pwd)
-# The nodes run as the rabbitmq user, which must reach their folders inside.
-chmod a+rx "$CLUSTER_DIR"
+CLUSTER_DIR=$(realpath -m "$CLUSTER_DIR")
+
+make_cluster_dir() {
+  mkdir -p "$CLUSTER_DIR"
+  # The nodes run as the rabbitmq user, which must reach their folders inside.
+  chmod a+rx "$CLUSTER_DIR"
+}
 
 short_name() {
   local name=${1%@localhost}
@@ -64,6 +67,24 @@ broker_url() {
 
 # Whether the node's VM answers at all (started, maybe still booting).
 alive() { ctl "$1" ping >/dev/null 2>&1; }
+
+# The pid of the node's VM when it runs from this CLUSTER_DIR (node names are per machine:
+# another CLUSTER_DIR's cluster has the same ones), else nothing.
+own_pid() {
+  local pid_file pid
+  pid_file=$(node_dir "$1")/pid
+  [[ -s $pid_file ]] || return 0
+  pid=$(cat "$pid_file")
+  [[ $(ps -p "$pid" -o comm= 2>/dev/null) == beam.smp ]] && echo "$pid"
+  return 0
+}
+
+# Refuse to act on a node of the same name started from another CLUSTER_DIR.
+require_own() {
+  if alive "$1" && [[ -z $(own_pid "$1") ]]; then
+    die "$1@localhost runs from another CLUSTER_DIR than $CLUSTER_DIR: stop that cluster first (CLUSTER_DIR=... cluster.sh down)"
+  fi
+}
 
 # Whether the node runs RabbitMQ, not just its VM.
 running() { ctl "$1" await_startup --timeout 1 >/dev/null 2>&1; }
@@ -118,6 +139,7 @@ wait_running() {
 
 start_node() {
   local name=$1
+  require_own "$name"
   if alive "$name"; then
     wait_running "$name"
     return
@@ -158,6 +180,8 @@ wait_all_running() {
 
 up() {
   local name
+  make_cluster_dir
+  for name in "${SHORT_NAMES[@]}"; do require_own "$name"; done
   for name in "${SHORT_NAMES[@]}"; do
     alive "$name" || {
       prepare "$name"
@@ -174,18 +198,18 @@ up() {
 }
 
 kill_node() {
-  local name pid_file pid
+  local name pid
   name=$(short_name "$1")
-  pid_file=$(node_dir "$name")/pid
-  [[ -s $pid_file ]] || die "$name@localhost has no pid file: it never ran under $CLUSTER_DIR"
-  pid=$(cat "$pid_file")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid"
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    say "killed $name@localhost (pid $pid)"
-  else
+  require_own "$name"
+  pid=$(own_pid "$name")
+  if [[ -z $pid ]]; then
     say "$name@localhost was not running"
+    return
   fi
+  kill -KILL "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  rm -f "$(node_dir "$name")/pid"
+  say "killed $name@localhost (pid $pid)"
 }
 
 status() {
@@ -208,15 +232,12 @@ status() {
 }
 
 down() {
-  local name pid_file
+  local name pid
   for name in "${SHORT_NAMES[@]}"; do
-    pid_file=$(node_dir "$name")/pid
-    if alive "$name"; then
-      ctl "$name" stop >/dev/null 2>&1 || true
-    fi
-    if [[ -s $pid_file ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
-      kill -KILL "$(cat "$pid_file")" || true
-    fi
+    pid=$(own_pid "$name")
+    [[ -n $pid ]] || continue
+    ctl "$name" stop >/dev/null 2>&1 || kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   done
   rm -rf "$CLUSTER_DIR"
   say "stopped; removed $CLUSTER_DIR"
@@ -227,6 +248,7 @@ up) up ;;
 kill) kill_node "${2:?which node?}" ;;
 start)
   name=$(short_name "${2:?which node?}")
+  make_cluster_dir
   start_node "$name"
   wait_all_running "$name"
   say "$name@localhost runs and is in the cluster"

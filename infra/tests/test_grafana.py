@@ -36,7 +36,7 @@ EXTERNAL_METRICS = {
 SUFFIXES = ("_total", "_bucket", "_sum", "_count", "_created")
 # Grafana's variables, given a value so that the query parses as PromQL.
 GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__interval": "15s", "$__range": "1h"}
-# The pipeline-health panels, by the metrics that show them.
+# The pipeline-health panels an operator needs, by the metrics that show them.
 REQUIRED_METRICS = {
     "appstore_relay_events_published_total": "publish rate",
     "appstore_outbox_backlog": "outbox backlog",

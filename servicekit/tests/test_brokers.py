@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from servicekit.brokers import broker_urls, rotated
+from servicekit.brokers import broker_urls, node_address, rotated
 
 
 def test_one_node_is_a_list_of_one():
@@ -33,3 +33,15 @@ def test_anything_but_amqp_urls_with_hosts_is_refused(url):
 def test_rotation_puts_the_given_node_first_and_keeps_the_order():
     assert rotated(["a", "b", "c"], 1) == ["b", "c", "a"]
     assert rotated(["a", "b", "c"], 3) == ["a", "b", "c"]
+
+
+def test_a_client_may_narrow_the_schemes_it_takes():
+    assert broker_urls("amqps://h/", schemes=("amqp", "amqps")) == ["amqps://h/"]
+    with pytest.raises(ValueError, match=r"amqp://, amqps://\)"):
+        broker_urls("pyamqp://h/", schemes=("amqp", "amqps"))
+
+
+def test_node_addresses_carry_the_scheme_default_port():
+    assert node_address("amqp://u:p@h/") == "h:5672"
+    assert node_address("amqps://u:p@h/") == "h:5671"
+    assert node_address("amqp://h:5681/") == "h:5681"

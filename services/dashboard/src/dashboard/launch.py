@@ -73,10 +73,10 @@ def rabbitmq_url(settings: Settings) -> str:
     Raises:
         LaunchError: the broker is not RabbitMQ.
     """
-    from servicekit.brokers import broker_urls
+    from dashboard.rabbitmq import node_urls
 
     try:
-        broker_urls(settings.broker_url)
+        node_urls(settings.broker_url)
     except ValueError:
         raise LaunchError(
             "BROKER_URL must be a RabbitMQ URL (amqp://...), or several joined by ';', for "

@@ -11,6 +11,9 @@ import pika
 
 from servicekit.brokers import broker_urls
 
+#: The URL schemes pika takes.
+SCHEMES = ("amqp", "amqps")
+
 #: How the worker's connections are named where RabbitMQ lists them.
 WORKER_CONNECTION_NAME = "dashboard-worker"
 
@@ -26,9 +29,18 @@ def connect(broker_url: str, name: str = "dashboard") -> pika.BlockingConnection
         ValueError: ``broker_url`` is not a list of RabbitMQ URLs.
         pika.exceptions.AMQPError: no node could be reached.
     """
-    parameters = [pika.URLParameters(url) for url in broker_urls(broker_url)]
+    parameters = [pika.URLParameters(url) for url in node_urls(broker_url)]
     name_connections(parameters, name)
     return pika.BlockingConnection(parameters)
+
+
+def node_urls(broker_url: str) -> list[str]:
+    """The node URLs of ``broker_url``, checked for pika.
+
+    Raises:
+        ValueError: a part is not an ``amqp://`` or ``amqps://`` URL with a host.
+    """
+    return broker_urls(broker_url, SCHEMES)
 
 
 def name_connections(parameters, name: str) -> None:

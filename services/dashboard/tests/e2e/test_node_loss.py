@@ -24,7 +24,7 @@ pytestmark = pytest.mark.cluster
 #: The pace of the purchases, from several threads; the outage falls in the middle.
 PURCHASES_PER_SECOND = 20
 BUYER_THREADS = 6
-#: How long the node stays down: longer than the 10 s the acceptance asks for.
+#: How long the node stays down: well past a leader election and every client's reconnect.
 OUTAGE_SECONDS = 12
 
 

@@ -123,7 +123,7 @@ def test_classic_queues_become_quorum_queues_with_every_message(broker_url, name
     results = _run(broker_url, names, on_message=publish_one_more)
 
     assert [(r.queue, r.replaced, r.messages) for r in results] == [
-        (names["queue"], True, 250),
+        (names["queue"], True, 250 + len(published_meanwhile)),
         (names["delay"], True, 1),
         (names["dead"], True, 1),
     ]
@@ -158,8 +158,9 @@ def test_a_run_cut_short_is_finished_by_the_next(broker_url, names):
         channel.basic_publish("", holding, _body(number), _persistent(number))
     connection.close()
 
-    _run(broker_url, names)
+    results = _run(broker_url, names)
 
+    assert (results[0].replaced, results[0].messages) == (True, 10)
     kept = sorted(int(message_id) for message_id, _ in _contents(broker_url, names["queue"]))
     assert kept == list(range(10))
     assert not _exists(broker_url, holding)

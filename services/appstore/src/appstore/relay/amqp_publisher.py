@@ -8,49 +8,24 @@ is capped near 1.3k msg/s on the target machine.
 from __future__ import annotations
 
 import logging
-import socket
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from kombu import Connection, Exchange, Producer
 
 from appstore.errors import PublishError
 from appstore.relay.confirms import Confirms
 from appstore.relay.messages import OutgoingMessage
+from appstore.relay.sockets import corked
 from appstore_events import CONTENT_TYPE, EXCHANGE
 from servicekit.backoff import Backoff, sleep_unless_stopped
-from servicekit.brokers import broker_urls, rotated
+from servicekit.brokers import broker_urls, node_address, rotated
 
 logger = logging.getLogger("appstore.relay")
 
 CONTENT_ENCODING = "utf-8"
 PERSISTENT = 2
-
-
-@contextmanager
-def _corked(sock: socket.socket) -> Iterator[None]:
-    """Hold small writes back until the block ends (Linux; elsewhere a no-op).
-
-    Corked, the kernel packs a batch's small frames into full segments instead of sending,
-    and waking the broker for, one packet per message; uncorking flushes the rest.
-    """
-    cork = getattr(socket, "TCP_CORK", None)
-    if cork is None:
-        yield
-        return
-    sock.setsockopt(socket.IPPROTO_TCP, cork, 1)
-    try:
-        yield
-    finally:
-        sock.setsockopt(socket.IPPROTO_TCP, cork, 0)
-
-
-def _where(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port or 5672}"
 
 
 class AmqpPublisher:
@@ -83,6 +58,7 @@ class AmqpPublisher:
         self.broker_url = broker_url
         self._nodes = broker_urls(broker_url)
         self._node = 0  # the index of the node last reached
+        self._reached = False  # whether any node was, so a connect is a reconnect
         self.exchange_name = exchange
         self.connect_timeout = connect_timeout
         self.connection_name = connection_name
@@ -100,7 +76,8 @@ class AmqpPublisher:
     def connect(self) -> None:
         """Open a connection and a confirm-mode channel, and declare the exchange.
 
-        Every node of ``broker_url`` is tried once, the one last reached first.
+        Every node of ``broker_url`` is tried once: the first time in the order given, after
+        that from the node after the one last reached.
 
         Raises:
             Exception: what kombu/py-amqp raised for the last node tried, when none could
@@ -109,15 +86,18 @@ class AmqpPublisher:
         """
         self.close()
         failure: Exception | None = None
-        for url in rotated(self._nodes, self._node):
+        # A reconnect starts at the node after the one last reached: that one was most
+        # likely just lost, and an unreachable host would cost the whole connect timeout.
+        first = self._node + 1 if self._reached else self._node
+        for url in rotated(self._nodes, first):
             try:
                 self._connect_to(url)
             except Exception as exc:
                 failure = exc
                 if len(self._nodes) > 1:
-                    logger.warning("cannot connect to %s: %s", _where(url), exc)
+                    logger.warning("cannot connect to %s: %s", node_address(url), exc)
                 continue
-            self._node = self._nodes.index(url)
+            self._node, self._reached = self._nodes.index(url), True
             return
         assert failure is not None
         raise failure
@@ -125,7 +105,7 @@ class AmqpPublisher:
     @property
     def node(self) -> str:
         """``host:port`` of the node connected to, or last reached."""
-        return _where(self._nodes[self._node])
+        return node_address(self._nodes[self._node])
 
     def _connect_to(self, url: str) -> None:
         # No heartbeats: an idle relay must not have to service the socket to stay
@@ -267,7 +247,7 @@ class AmqpPublisher:
 
     def _publish_and_confirm(self, messages: Sequence[OutgoingMessage], deadline: float) -> None:
         publish = self._producer.publish  # type: ignore[union-attr]
-        with _corked(self._raw.transport.sock):
+        with corked(self._raw.transport.sock):
             self._publish_all(publish, messages, deadline)
         self._wait_for_confirms(deadline, len(messages))
 

@@ -28,6 +28,7 @@ def queues_migrate(as_json: bool) -> None:
     Safe to run again: a run that was interrupted is finished, one with nothing to do
     changes nothing.
     """
+    import pika
     from tqdm import tqdm
 
     from dashboard.worker.queue_migration import QueuesBusy, migrate
@@ -38,6 +39,10 @@ def queues_migrate(as_json: bool) -> None:
             results = migrate(broker_url, on_message=lambda: bar.update())
         except QueuesBusy as exc:
             raise launch.LaunchError(str(exc)) from exc
+        except pika.exceptions.AMQPError as exc:
+            raise launch.LaunchError(
+                f"RabbitMQ failed the migration ({exc!r}); nothing is lost: run it again"
+            ) from exc
     if as_json:
         summary = {
             "queues": {r.queue: {"replaced": r.replaced, "messages": r.messages} for r in results},
@@ -48,9 +53,9 @@ def queues_migrate(as_json: bool) -> None:
         return
     for result in results:
         state = (
-            f"now a quorum queue, {result.messages} message(s) moved"
+            f"now a quorum queue holding {result.messages} message(s) moved over"
             if result.replaced
-            else ("already a quorum queue")
+            else "already a quorum queue"
         )
         click.echo(f"{result.queue}: {state}")
     click.echo(f"{sum(r.replaced for r in results)} queue(s) replaced")

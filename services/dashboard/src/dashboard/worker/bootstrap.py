@@ -12,7 +12,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Retries, TimeLimit
 
 from dashboard.config import EMBEDDED_BROKER_URL, Settings
-from dashboard.rabbitmq import WORKER_CONNECTION_NAME, name_connections
+from dashboard.rabbitmq import WORKER_CONNECTION_NAME, name_connections, node_urls
 from dashboard.worker.actor import FOLD_WAIT_SECONDS, Folding
 from dashboard.worker.bulk_ack import BulkAckRabbitmqBroker
 from dashboard.worker.dead_letters import DeadLetters
@@ -67,7 +67,10 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
     else:
         # Confirms: a retry published to the delay queue is on disk before the original
         # is acked.
-        broker = WorkerBroker(url=settings.broker_url, confirm_delivery=True, middleware=middleware)
+        # As a list: Dramatiq would split a string on ';' but keep the spaces around a URL.
+        broker = WorkerBroker(
+            url=node_urls(settings.broker_url), confirm_delivery=True, middleware=middleware
+        )
     dramatiq.set_encoder(EnvelopeEncoder())
     dramatiq.set_broker(broker)
     dramatiq.actor(folding.fold_event, broker=broker, actor_name=FOLD_ACTOR, queue_name=QUEUE)

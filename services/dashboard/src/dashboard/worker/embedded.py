@@ -35,7 +35,7 @@ PAGE_SIZE = 1000
 MAX_QUEUED = 5000
 #: Seconds between reads of an event log that cannot be read: doubling up to the maximum.
 RETRY_INITIAL_SECONDS = 1.0
-RETRY_MAX_SECONDS = 30.0
+RETRY_MAX_SECONDS = 5.0
 
 log = logging.getLogger("dashboard.worker.embedded")
 

@@ -24,6 +24,7 @@ from dashboard.worker.topology import EXCHANGE, QUEUE, QUEUE_ARGUMENTS
 #: Appended to a queue's name for the queue that holds its messages while it is replaced.
 HOLDING_SUFFIX = ".migrating"
 _PRECONDITION_FAILED = 406
+_NOT_FOUND = 404
 
 
 class QueuesBusy(RuntimeError):
@@ -32,7 +33,8 @@ class QueuesBusy(RuntimeError):
 
 @dataclass(frozen=True)
 class Migrated:
-    """What happened to one queue: whether it was replaced, and how many messages moved."""
+    """What happened to one queue: whether it was replaced, and how many messages it holds
+    from the migration (those moved over and those that arrived meanwhile)."""
 
     queue: str
     replaced: bool
@@ -54,14 +56,15 @@ def migrate(
         queues: queue name to the arguments it must have.
         bound_queue: the one of them bound to ``exchange`` with ``#``.
         exchange: the topic exchange the events arrive on.
-        on_message: called once per message moved (for a progress bar).
+        on_message: called once per message taken out of an old queue (a progress bar).
 
     Returns:
         One :class:`Migrated` per queue, in the order given.
 
     Raises:
         QueuesBusy: a queue to replace has consumers; nothing was changed.
-        pika.exceptions.AMQPError: the broker failed us; run again to finish.
+        pika.exceptions.AMQPError: the broker failed us; nothing is lost, and running again
+            finishes the work.
     """
     queues = QUEUE_ARGUMENTS if queues is None else queues
     connection = connect(broker_url)
@@ -104,7 +107,9 @@ def _exists(connection, name: str) -> bool:
     channel = connection.channel()
     try:
         channel.queue_declare(name, passive=True)
-    except ChannelClosedByBroker:
+    except ChannelClosedByBroker as exc:
+        if exc.reply_code != _NOT_FOUND:
+            raise
         return False
     channel.close()
     return True
@@ -136,12 +141,17 @@ def _replace(connection, name, arguments, exchange, on_message) -> int:
         if exchange:
             # New events land in the holding queue from here on, none in the old queue.
             channel.queue_bind(holding, exchange, routing_key="#")
-    moved = 0
     if _exists(connection, name):
         with _channel(connection) as channel:
             if exchange:
                 channel.queue_unbind(name, exchange, routing_key="#")
-            moved = _move(channel, name, holding, on_message)
+            _empty_into(channel, name, holding, on_message)
+            if consumers := channel.queue_declare(name, passive=True).method.consumer_count:
+                # Its messages are safe in the holding queue; the next run finishes.
+                raise QueuesBusy(
+                    f"{name} gained {consumers} consumer(s): stop every `dashboard worker`, "
+                    "then run again"
+                )
         with _channel(connection) as channel:
             channel.queue_delete(name)
     with _channel(connection) as channel:
@@ -151,12 +161,19 @@ def _replace(connection, name, arguments, exchange, on_message) -> int:
             channel.queue_bind(name, exchange, routing_key="#")
             channel.queue_unbind(holding, exchange, routing_key="#")
     with _channel(connection) as channel:
-        _move(channel, holding, name, lambda: None)
-    with _channel(connection) as channel:
-        # Quorum queues refuse if_empty; nothing else publishes to it by now.
-        if channel.queue_declare(holding, passive=True).method.message_count == 0:
-            channel.queue_delete(holding)
+        moved = _empty_into(channel, holding, name, lambda: None)
+        # Quorum queues refuse if_empty: emptied just above, and nothing publishes to it now.
+        channel.queue_delete(holding)
     return moved
+
+
+def _empty_into(channel, source: str, target: str, on_message: Callable[[], None]) -> int:
+    """Move messages until ``source`` is found empty: counted, not just drained once."""
+    moved = 0
+    while True:
+        moved += _move(channel, source, target, on_message)
+        if channel.queue_declare(source, passive=True).method.message_count == 0:
+            return moved
 
 
 @contextmanager

@@ -19,11 +19,13 @@ DELAY_QUEUE = f"{QUEUE}.DQ"
 DEAD_LETTER_QUEUE = f"{QUEUE}.XQ"
 #: The actor every plain envelope is handed to.
 FOLD_ACTOR = "fold_event"
-#: Redeliveries after which RabbitMQ itself dead-letters a message to the ``.XQ``: a
-#: backstop for a message that kills the worker before it can be nacked (a crash, not an
-#: exception), which would otherwise come back forever. Messages are redelivered only when a
-#: worker's connection ends before their ack, so honest ones stay far below it.
-DELIVERY_LIMIT = 20
+#: Deliveries after which RabbitMQ itself dead-letters a message to the ``.XQ``: a backstop
+#: for a message that kills the worker before it can be nacked (a crash, not an exception),
+#: which would otherwise come back forever. A delivery counts whenever a worker's connection
+#: ends before the ack, prefetched messages included, so the limit leaves room for many
+#: restarts and node losses. Such a message is not in the ``dead_letters`` table (the worker
+#: never saw it fail); its event is folded from the Appstore's log by the gap healing.
+DELIVERY_LIMIT = 50
 #: How long the ``.XQ`` keeps a message; the database keeps every dead letter for good.
 DEAD_LETTER_TTL_MS = 7 * 24 * 3600 * 1000
 
