@@ -33,6 +33,9 @@ class AmqpPublisher:
 
     Not thread-safe: one relay thread owns one publisher.
 
+    A message no queue takes is dropped, unless :attr:`mandatory` (set by subclasses):
+    then the broker returns it and the batch fails.
+
     Parameters:
         broker_url: ``amqp://``, ``amqps://`` or ``pyamqp://`` URL of the broker, or of
             each node of a cluster joined by ``;``: each connect tries the node last
@@ -44,6 +47,8 @@ class AmqpPublisher:
         backoff_initial: first delay in seconds between attempts of :meth:`ensure_connected`.
         backoff_max: largest delay in seconds between those attempts.
     """
+
+    mandatory = False
 
     def __init__(
         self,
@@ -124,10 +129,11 @@ class AmqpPublisher:
             exchange = Exchange(
                 self.exchange_name, type="topic", durable=True, delivery_mode=PERSISTENT
             )
-            exchange.declare(passive=False, channel=channel)
+            self._declare(channel, exchange)
             channel.confirm_select()
             channel.events["basic_ack"].add(self._confirms.on_ack)
             channel.events["basic_nack"].add(self._confirms.on_nack)
+            channel.events["basic_return"].add(self._confirms.on_return)
         except BaseException:
             connection.collect()
             raise
@@ -139,6 +145,10 @@ class AmqpPublisher:
         self._producer = Producer(channel, exchange=exchange, auto_declare=False)
         self._errors = (*connection.connection_errors, *connection.channel_errors, OSError)
         self._confirms.reset()
+
+    def _declare(self, channel: Any, exchange: Exchange) -> None:
+        """Make sure the messages have somewhere to go; called on each new channel."""
+        exchange.declare(passive=False, channel=channel)
 
     def ensure_connected(self, should_stop: Callable[[], bool] = lambda: False) -> bool:
         """Connect unless already healthy, retrying with capped exponential backoff.
@@ -263,7 +273,7 @@ class AmqpPublisher:
                 message.body,
                 routing_key=message.routing_key,
                 delivery_mode=PERSISTENT,
-                mandatory=False,
+                mandatory=self.mandatory,
                 content_type=CONTENT_TYPE,
                 content_encoding=CONTENT_ENCODING,
                 message_id=message.message_id,
@@ -287,3 +297,8 @@ class AmqpPublisher:
                 continue
         if confirms.nacked:
             raise PublishError(f"the broker rejected (nacked) {confirms.nacked} message(s)")
+        if confirms.returned:
+            raise PublishError(
+                f"the broker returned {confirms.returned} message(s) no queue took "
+                f"(routing key {confirms.returned_key!r})"
+            )

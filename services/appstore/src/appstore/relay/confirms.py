@@ -19,6 +19,8 @@ class Confirms:
         self._unconfirmed: set[int] = set()
         self._confirmed_below = 1  # every tag below this one is settled
         self.nacked = 0
+        self.returned = 0  # mandatory messages no queue took
+        self.returned_key = ""
 
     def sent(self) -> None:
         """Count one more message published on the channel, awaiting its confirm."""
@@ -39,6 +41,15 @@ class Confirms:
         before = len(self._unconfirmed)
         self._settle(delivery_tag, multiple)
         self.nacked += max(before - len(self._unconfirmed), 1)
+
+    def on_return(self, _error: object, _exchange: str, routing_key: str, _message: object) -> None:
+        """The broker could route a mandatory message to no queue.
+
+        RabbitMQ sends the return before the message's ack, so once every message is
+        settled, every return has been counted.
+        """
+        self.returned += 1
+        self.returned_key = routing_key
 
     def _settle(self, delivery_tag: int, multiple: bool) -> None:
         if multiple:

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 
 import click
 
-from appstore.models import ROLES
+from appstore.cli.events import events
+from appstore.cli.users import users
 
 
 @click.group()
 def main() -> None:
     """The Appstore service. Configuration comes from environment variables (see README)."""
+
+
+main.add_command(events)
+main.add_command(users)
 
 
 @main.group()
@@ -64,43 +68,6 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     )
 
 
-@main.group()
-def users() -> None:
-    """Accounts."""
-
-
-@users.command("create")
-@click.option("--username", required=True)
-@click.option("--password", required=True, prompt=True, hide_input=True)
-@click.option("--role", type=click.Choice(ROLES), default="user", show_default=True)
-@click.option("--email", default=None, help="Defaults to USERNAME@localhost.")
-@click.option("--credit", type=click.IntRange(0, 1_000_000), default=0, show_default=True)
-def users_create(username: str, password: str, role: str, email: str | None, credit: int) -> None:
-    """Create an account with any role (admin, management and service accounts start here)."""
-    from marshmallow import ValidationError
-
-    from appstore.api.schemas.users import RegisterSchema
-    from appstore.bootstrap import bootstrap
-    from appstore.errors import AppstoreError
-    from appstore.services import users as accounts
-
-    try:
-        body = RegisterSchema().load(
-            {"username": username, "password": password, "email": email or f"{username}@localhost"}
-        )
-    except ValidationError as error:
-        raise click.UsageError(json.dumps(error.messages)) from error
-    parts = bootstrap()
-    try:
-        user = accounts.register(
-            parts.db, parts.passwords, role=role, initial_credit=credit, **body
-        )
-    except AppstoreError as error:
-        click.echo(f"error: {error.message}", err=True)
-        sys.exit(1)
-    click.echo(json.dumps({"id": user.id, "username": user.username, "role": user.role}))
-
-
 @main.command()
 @click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 20_000))
 @click.option(
@@ -147,57 +114,6 @@ def relay(batch_size: int, metrics_port: int, metrics_host: str) -> None:
         )
     publisher = make_publisher(parts.settings.broker_url)
     Relay(parts.db.engine, publisher, parts.settings.data_dir, batch_size).run(stop.is_set)
-
-
-@main.group()
-def events() -> None:
-    """The event log (outbox)."""
-
-
-@events.command("replay")
-@click.option("--after", default=0, show_default=True, type=click.IntRange(0), help="Exclusive.")
-@click.option("--until", default=None, type=click.IntRange(0), help="Inclusive; default: last.")
-@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 20_000))
-def events_replay(after: int, until: int | None, batch_size: int) -> None:
-    """Publish the events with AFTER < sequence <= UNTIL again (consumers dedupe them).
-
-    Safe while the relay runs: it reads the log and publishes on its own connection, and
-    leaves the relay's progress alone.
-    """
-    from tqdm import tqdm
-
-    from appstore import outbox
-    from appstore.bootstrap import bootstrap
-    from appstore.errors import PublishError
-    from appstore.relay.publisher import make_publisher
-    from appstore.relay.replay import replay
-
-    parts = bootstrap()
-    if parts.settings.broker_url.startswith("memory://"):
-        raise click.UsageError(
-            "BROKER_URL names the in-process broker, which no other process reads; "
-            "set it to the broker the consumers use (amqp://...)"
-        )
-    with parts.db.reading() as session:
-        last = outbox.last_sequence(session)
-    until = last if until is None else min(until, last)
-    with (
-        make_publisher(parts.settings.broker_url) as publisher,
-        tqdm(total=max(0, until - after), unit="event", desc="replay", disable=None) as bar,
-    ):
-        sent = 0  # counted here: a disabled bar (no terminal) counts nothing
-
-        def progress(count: int) -> None:
-            nonlocal sent
-            sent += count
-            bar.update(count)
-
-        try:
-            position = replay(parts.db, publisher, after, until, batch_size, progress)
-        except PublishError as error:
-            click.echo(f"replay stopped after sequence {after + sent}: {error}", err=True)
-            sys.exit(1)
-    click.echo(f"replayed {sent} events (sequence {after + 1}..{position})")
 
 
 @main.group()
