@@ -45,3 +45,34 @@ def test_a_taken_username_changes_nothing(components, monkeypatch):
     assert again.exit_code == 1
     assert "already taken" in again.output
     assert [kind for kind, _data in _events(components)] == ["UserRegistered"]
+
+
+def _accounts(components, username: str) -> int:
+    with components.db.reading() as session:
+        return len(session.scalars(select(User).where(User.username == username)).all())
+
+
+def test_if_missing_twice_makes_one_account_and_exits_0_both_times(components, monkeypatch):
+    first = _create(components, monkeypatch, "--username", "setup", "--credit", "5", "--if-missing")
+    again = _create(
+        components, monkeypatch, "--username", "SETUP", "--role", "admin", "--if-missing"
+    )
+
+    assert (first.exit_code, again.exit_code) == (0, 0), (first.output, again.output)
+    assert first.stderr == ""
+    assert again.stderr == "user 'setup' already exists; nothing changed\n"
+    # The existing account is printed, as it is: the second call's role changed nothing.
+    assert json.loads(again.stdout) == json.loads(first.stdout)
+    assert json.loads(again.stdout)["role"] == "user"
+    assert _accounts(components, "setup") == 1
+    assert [kind for kind, _data in _events(components)] == ["UserRegistered", "CreditGranted"]
+
+
+def test_without_if_missing_a_second_create_is_a_one_line_error(components, monkeypatch):
+    assert _create(components, monkeypatch, "--username", "once").exit_code == 0
+    again = _create(components, monkeypatch, "--username", "once")
+
+    assert again.exit_code == 1
+    assert again.stdout == ""
+    assert again.stderr == "error: Username 'once' is already taken.\n"
+    assert _accounts(components, "once") == 1
