@@ -189,7 +189,11 @@ def _confirm(yes: bool, *, scripted: bool) -> None:
     """
     if yes:
         return
-    if sys.stdin.isatty():
+    if _on_terminal():
         click.confirm("Delete these dead letters for good?", abort=True, err=True)
     elif not scripted:
         raise click.ClickException("no terminal to confirm on: add --yes to purge")
+
+
+def _on_terminal() -> bool:
+    return sys.stdin.isatty()
