@@ -16,6 +16,7 @@ from dashboard.config import Settings
 
 if TYPE_CHECKING:
     from dashboard.worker.dead_letters import Selection
+    from sqlstore import Database
 
 
 @click.group("dlq")
@@ -30,7 +31,7 @@ _ID_OPTION = click.option(
 _REASON = click.option("--reason", help="Every dead letter with this reason (malformed, ...).")
 
 
-def _database():
+def _database() -> Database:
     from sqlstore import Database
 
     return Database(Settings.from_env().database_url, pool_size=1)
@@ -41,15 +42,16 @@ def _selection(
     everything: bool,
     reason: str | None = None,
     older_than: float | None = None,
+    *,
+    filters: str = "--reason",
 ) -> Selection:
-    """The letters a command acts on: ids, or --all, or --reason and/or --older-than."""
+    """The letters a command acts on: ids, or --all, or the ``filters`` (--reason, and
+    --older-than for purge)."""
     from dashboard.worker.dead_letters import Selection
 
     filtered = reason is not None or older_than is not None
     if [bool(ids), everything, filtered].count(True) != 1:
-        raise click.UsageError(
-            "give one of: ids (arguments or --id), --all, or --reason/--older-than"
-        )
+        raise click.UsageError(f"give one of: ids (arguments or --id), --all, or {filters}")
     seen_before = None
     if older_than is not None:
         seen_before = datetime.now(UTC) - timedelta(days=older_than)
@@ -59,10 +61,12 @@ def _selection(
 @dlq.command("list")
 @_REASON
 @click.option("--type", "event_type", help="Only dead letters of this event type.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most N, the oldest first.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), metavar="N", help="At most N, the oldest first."
+)
 @click.option("--json", "as_json", is_flag=True, help="A JSON list on stdout, for scripts.")
 @reported
-def dlq_list(reason: str | None, event_type: str | None, limit: int | None, as_json: bool):
+def dlq_list(reason: str | None, event_type: str | None, limit: int | None, as_json: bool) -> None:
     """Print the kept dead letters: id, reason, event type, times seen, last seen, error.
 
     With --json: a list of objects with id, reason, event_type, event_id, sequence,
@@ -172,7 +176,9 @@ def dlq_purge(
     """
     from dashboard.worker.dead_letters import forget
 
-    selection = _selection(id_arguments + ids, everything, reason, older_than)
+    selection = _selection(
+        id_arguments + ids, everything, reason, older_than, filters="--reason/--older-than"
+    )
     _confirm(yes, scripted=not (id_arguments or reason is not None or older_than is not None))
     settings = Settings.from_env()
     deleted = forget(_database(), selection=selection)
