@@ -104,20 +104,64 @@ def keep(executor: Executor, letter: Letter, now: datetime | None = None) -> Non
     )
 
 
-def list_letters(database: Database, ids: list[int] | None = None) -> list[DeadLetter]:
-    """The kept dead letters, oldest first; only those with ``ids`` if given."""
-    query = select(DeadLetter).order_by(DeadLetter.id)
-    if ids is not None:
-        query = query.where(DeadLetter.id.in_(ids))
+@dataclass(frozen=True)
+class Selection:
+    """Which kept dead letters a ``dashboard dlq`` command acts on; unset parts match all.
+
+    Parameters:
+        ids: only these ids.
+        reason: only letters with this ``reason``.
+        event_type: only letters of this event type.
+        seen_before: only letters last seen before this time.
+    """
+
+    ids: list[int] | None = None
+    reason: str | None = None
+    event_type: str | None = None
+    seen_before: datetime | None = None
+
+    def where(self, statement):
+        """``statement`` (a select or a delete of :class:`DeadLetter`) narrowed to this."""
+        if self.ids is not None:
+            statement = statement.where(DeadLetter.id.in_(self.ids))
+        if self.reason is not None:
+            statement = statement.where(DeadLetter.reason == self.reason)
+        if self.event_type is not None:
+            statement = statement.where(DeadLetter.event_type == self.event_type)
+        if self.seen_before is not None:
+            statement = statement.where(DeadLetter.last_seen < self.seen_before)
+        return statement
+
+
+def list_letters(
+    database: Database,
+    ids: list[int] | None = None,
+    *,
+    selection: Selection | None = None,
+    limit: int | None = None,
+) -> list[DeadLetter]:
+    """The kept dead letters, oldest first; only those with ``ids``, or in ``selection``.
+
+    Parameters:
+        database: where the letters are kept.
+        ids: only these ids (the same as a selection of them).
+        selection: only the letters it matches.
+        limit: at most this many, the oldest.
+    """
+    selection = selection or Selection(ids=ids)
+    query = selection.where(select(DeadLetter)).order_by(DeadLetter.id)
+    if limit is not None:
+        query = query.limit(limit)
     with database.reading() as session:
         return list(session.scalars(query))
 
 
-def forget(database: Database, ids: list[int] | None = None) -> int:
-    """Delete the dead letters with ``ids`` (all if ``None``); return how many."""
-    statement = delete(DeadLetter)
-    if ids is not None:
-        statement = statement.where(DeadLetter.id.in_(ids))
+def forget(
+    database: Database, ids: list[int] | None = None, *, selection: Selection | None = None
+) -> int:
+    """Delete the dead letters with ``ids``, or in ``selection`` (all if neither); return
+    how many."""
+    statement = (selection or Selection(ids=ids)).where(delete(DeadLetter))
     with database.transaction() as session:
         return session.execute(statement).rowcount
 
