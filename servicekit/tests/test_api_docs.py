@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import urllib.request
 from collections.abc import Iterator
 
 from flask import Flask
@@ -37,6 +38,10 @@ def test_both_docs_pages_load_every_script_and_stylesheet_from_the_service_itsel
         problems, fetched = docs_problems(url)
         swagger = fetch(f"{url}/api/docs").body
         redoc = fetch(f"{url}/api/redoc").body
+        policies = {
+            page: urllib.request.urlopen(f"{url}{page}").headers["Content-Security-Policy"]
+            for page in ("/api/docs", "/api/redoc")
+        }
 
     assert problems == []
     assert {kind for kind, _ in references(swagger)} == {"script", "stylesheet"}
@@ -48,6 +53,15 @@ def test_both_docs_pages_load_every_script_and_stylesheet_from_the_service_itsel
     assert "Redoc" in bodies["redoc.standalone.js"]
     # No badge image from validator.swagger.io.
     assert '"validatorUrl": null' in swagger
+    # The browser may load nothing from elsewhere; Swagger UI's inline start-up runs by its
+    # hash, and nothing else inline does.
+    for policy in policies.values():
+        assert "default-src 'none'" in policy
+        assert "img-src 'self' data:;" in policy
+    swagger_scripts = policies["/api/docs"].split("script-src ")[1]
+    assert swagger_scripts.startswith("'self' 'sha256-")
+    assert "unsafe" not in swagger_scripts
+    assert policies["/api/redoc"].endswith("script-src 'self'")
 
 
 def test_without_npm_ci_the_bundles_answer_503_saying_what_to_run(tmp_path):

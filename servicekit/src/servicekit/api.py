@@ -43,10 +43,7 @@ def create_api(
         API_TITLE=title,
         API_VERSION="v1",
         OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_REDOC_PATH="redoc",
         API_SPEC_OPTIONS={"info": {"description": description}},
         **api_docs.flask_smorest_config(),
     )
