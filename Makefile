@@ -4,8 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := -e events -e sqlstore -e 'servicekit[test]' -e 'services/appstore[test]' -e 'services/dashboard[test]'
 STAMP := $(VENV)/.installed
-# The page's libraries (Chart.js) come from the npm registry, pinned by the lock file.
-ASSETS := services/dashboard/node_modules/.package-lock.json
+# Browser libraries come from the npm registry, pinned by lock files: the Dashboard page's
+# (Chart.js) and the API docs pages' of both services (Swagger UI, ReDoc, in servicekit).
+# Swagger UI and ReDoc ship built bundles; their packages' install scripts (a usage ping, a
+# banner) are not run.
+PAGE_ASSETS := services/dashboard/node_modules/.package-lock.json
+DOCS_ASSETS := servicekit/node_modules/.package-lock.json
+ASSETS := $(PAGE_ASSETS) $(DOCS_ASSETS)
 
 .PHONY: venv test lint format run bench clean
 
@@ -18,8 +23,11 @@ $(STAMP): events/pyproject.toml sqlstore/pyproject.toml servicekit/pyproject.tom
 	$(BIN)/pip install --quiet tox ruff $(PACKAGES)
 	touch $@
 
-$(ASSETS): services/dashboard/package.json services/dashboard/package-lock.json
+$(PAGE_ASSETS): services/dashboard/package.json services/dashboard/package-lock.json
 	cd services/dashboard && npm ci --no-audit --no-fund
+
+$(DOCS_ASSETS): servicekit/package.json servicekit/package-lock.json
+	cd servicekit && npm ci --ignore-scripts --no-audit --no-fund
 
 test: $(STAMP) $(ASSETS)
 	$(BIN)/tox run

@@ -111,3 +111,21 @@ def test_dockerignore_reading():
     assert is_ignored("services/dashboard/node_modules/chart.js", patterns)
     assert is_ignored(".venv", patterns)
     assert not is_ignored("services/dashboard/package.json", patterns)
+
+
+@pytest.mark.parametrize(("context", "dockerfile"), BUILDS)
+def test_both_images_serve_the_api_docs_bundles_from_their_own_node_stage(context, dockerfile):
+    structure = instructions(context, dockerfile)
+    runs = [step["value"] for step in structure if step["instruction"] == "RUN"]
+    assert "npm ci --omit=dev --ignore-scripts --no-audit --no-fund" in runs
+    copies = [arguments(step["value"]) for step in structure if step["instruction"] == "COPY"]
+    assert (["servicekit/package.json", "servicekit/package-lock.json", "./"]) in [
+        words for _, words in copies
+    ]
+    targets = {words[-1] for flags, words in copies if flags.get("from") == "docs-assets"}
+    assert targets == {
+        "/opt/api-docs/node_modules/swagger-ui-dist",
+        "/opt/api-docs/node_modules/redoc/bundles",
+    }
+    environment = " ".join(step["value"] for step in structure if step["instruction"] == "ENV")
+    assert "API_DOCS_ASSETS_DIR=/opt/api-docs/node_modules" in environment

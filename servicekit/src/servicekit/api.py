@@ -10,6 +10,8 @@ import flask_smorest
 from flask import Flask, current_app, jsonify
 from webargs.flaskparser import FlaskParser
 
+from servicekit import api_docs
+
 
 class _Parser(FlaskParser):
     """Answers 400 to every unparsable JSON body, not only to the errors webargs expects."""
@@ -34,21 +36,19 @@ def create_api(
     app: Flask, *, title: str, description: str, max_body_bytes: int
 ) -> flask_smorest.Api:
     """Set ``app`` up for flask-smorest: OpenAPI at ``/api/openapi.json``, Swagger UI at
-    ``/api/docs``, ReDoc at ``/api/redoc``, bearer JWT auth, and a body size limit."""
+    ``/api/docs`` and ReDoc at ``/api/redoc`` (their bundles served by ``app`` itself, see
+    :mod:`servicekit.api_docs`), bearer JWT auth, and a body size limit."""
     app.config.update(
         MAX_CONTENT_LENGTH=max_body_bytes,
         API_TITLE=title,
         API_VERSION="v1",
         OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
-        OPENAPI_REDOC_PATH="redoc",
-        OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc/bundles/redoc.standalone.js",
         API_SPEC_OPTIONS={"info": {"description": description}},
+        **api_docs.flask_smorest_config(),
     )
     api = flask_smorest.Api(app)
+    app.register_blueprint(api_docs.blp)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from servicekit.api_docs_check import docs_problems
 from servicekit.testing import ProcessGroup, ServerDidNotStart, free_port, wait_ready
 
 DASHBOARD = Path(sys.executable).with_name("dashboard")
@@ -84,3 +85,17 @@ def test_streams_hold_threads_and_requests_still_get_answers(postgres_stack, ser
             stream.close()
     metrics = requests.get(f"{served}/metrics", timeout=10).text
     assert 'dashboard_http_requests_total{endpoint="/api/v1/stats/summary"' in metrics
+
+
+def test_api_docs_pages_load_every_script_and_stylesheet_from_the_dashboard(served):
+    problems, fetched = docs_problems(served)
+
+    assert problems == []
+    assert {item.url.removeprefix(served) for item in fetched} == {
+        "/api/docs",
+        "/api/redoc",
+        "/api/docs/assets/swagger-ui/swagger-ui.css",
+        "/api/docs/assets/swagger-ui/swagger-ui-standalone-preset.js",
+        "/api/docs/assets/swagger-ui/swagger-ui-bundle.js",
+        "/api/docs/assets/redoc/redoc.standalone.js",
+    }

@@ -51,3 +51,37 @@ def test_without_npm_ci_chart_js_answers_503_saying_what_to_run(tmp_path):
     assert answer.status_code == 503
     assert "Run `npm ci` in services/dashboard" in answer.get_json()["message"]
     assert page.status_code == 200  # the page itself works, with tables instead of charts
+
+
+def test_api_docs_render_in_the_browser_from_the_dashboard_alone(context, dashboard):
+    """Both pages work with only the Dashboard to talk to; what the bundles would fetch from
+    elsewhere (ReDoc's logo) the page's policy blocks before it leaves the browser."""
+    answered: list[str] = []
+    failed: list[tuple[str, str | None]] = []
+    errors: list[str] = []
+    violations: list[str] = []
+    context.on("response", lambda response: answered.append(response.url))
+    context.on("requestfailed", lambda request: failed.append((request.url, request.failure)))
+    tab = context.new_page()
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security" in message.text else None
+        ),
+    )
+
+    tab.goto("/api/docs")
+    tab.locator(".swagger-ui .opblock").first.wait_for(timeout=30_000)
+    assert "Dashboard" in tab.locator(".swagger-ui .info .title").inner_text()
+    tab.goto("/api/redoc")
+    tab.get_by_role("heading", name="Dashboard (v1)").wait_for(timeout=30_000)
+
+    assert errors == []
+    # Scripts, styles, the spec and ReDoc's search worker all pass the policy.
+    assert all("'https://cdn.redoc.ly/redoc/logo-mini.svg'" in text for text in violations)
+    own = (dashboard.url, f"blob:{dashboard.url}/")
+    assert [url for url in answered if not url.startswith(own)] == []
+    assert f"{dashboard.url}/api/openapi.json" in answered
+    # What failed, the policy stopped (ReDoc's logo): nothing else went astray.
+    assert [failure for _, failure in failed if failure != "csp"] == []
