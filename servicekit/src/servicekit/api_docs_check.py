@@ -11,6 +11,14 @@ from urllib.parse import urljoin, urlsplit
 
 #: The pages :func:`docs_problems` checks, under the service's base URL.
 PAGES = ("/api/docs", "/api/redoc")
+#: Every path a docs check fetches from a service: the two pages and the assets they load.
+DOCS_PATHS = {
+    *PAGES,
+    "/api/docs/assets/swagger-ui/swagger-ui.css",
+    "/api/docs/assets/swagger-ui/swagger-ui-standalone-preset.js",
+    "/api/docs/assets/swagger-ui/swagger-ui-bundle.js",
+    "/api/docs/assets/redoc/redoc.standalone.js",
+}
 CONTENT_TYPES = {
     "script": ("text/javascript", "application/javascript"),
     "stylesheet": ("text/css",),

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from appstore_events import Envelope, new_envelope
+from appstore_events import Envelope, encode_dict, new_envelope
 from dashboard.migrations import upgrade
 from dashboard.models import AppStats, DeadLetter, Total
 from dashboard.worker.topology import QUEUE
@@ -158,6 +158,21 @@ def make_workload(events: int, seed: int = 7, start_sequence: int = 1) -> Worklo
     numbered = [e.with_sequence(start_sequence + i) for i, e in enumerate(envelopes)]
     truth = EventTruth(numbered)
     return Workload(numbered, truth.totals(), truth.app_sales())
+
+
+def registration(user_id: int, sequence: int | None = None) -> dict:
+    """A logged UserRegistered as the relay publishes it (by default numbered far past any
+    workload, so it never collides with one)."""
+    envelope = new_envelope(
+        "UserRegistered",
+        {
+            "user_id": user_id,
+            "username": f"late{user_id}",
+            "role": "user",
+            "registered_at": "2026-11-26T12:00:00Z",
+        },
+    ).with_sequence(900_000 + user_id if sequence is None else sequence)
+    return encode_dict(envelope)
 
 
 def read_totals(database: Database) -> dict[str, int]:

@@ -8,27 +8,17 @@ from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 
-from appstore_events import encode_dict, new_envelope
 from dashboard.cli import main
 from dashboard.worker.dead_letters import Letter, keep
 from dashboard.worker.topology import QUEUE
 
-from .conftest import read_dead_letters, wait_until
+from .conftest import read_dead_letters, registration, wait_until
 
 NOT_JSON = b"order #7\x01 broke\nhere \xe2\x9c\x93 {"
 
 
 def unknown_type(sequence: int) -> dict:
-    envelope = new_envelope(
-        "UserRegistered",
-        {
-            "user_id": sequence,
-            "username": f"u{sequence}",
-            "role": "user",
-            "registered_at": "2026-11-26T12:00:00Z",
-        },
-    ).with_sequence(sequence)
-    return {**encode_dict(envelope), "event_type": "AppExploded"}
+    return {**registration(sequence, sequence=sequence), "event_type": "AppExploded"}
 
 
 def kept(database, name: str, reason: str, *, at: datetime | None = None) -> int:

@@ -13,25 +13,12 @@ from dashboard.models import ProcessedEvent
 from dashboard.worker.dead_letters import Letter, keep
 from dashboard.worker.topology import DEAD_LETTER_QUEUE
 
-from .conftest import make_workload, read_dead_letters, read_totals, wait_until
+from .conftest import make_workload, read_dead_letters, read_totals, registration, wait_until
 
 
 def folded_count(database) -> int:
     with database.reading() as session:
         return session.scalar(select(func.count()).select_from(ProcessedEvent))
-
-
-def registration(user_id: int) -> dict:
-    envelope = new_envelope(
-        "UserRegistered",
-        {
-            "user_id": user_id,
-            "username": f"late{user_id}",
-            "role": "user",
-            "registered_at": "2026-11-26T12:00:00Z",
-        },
-    ).with_sequence(900_000 + user_id)
-    return encode_dict(envelope)
 
 
 def bad_bodies() -> dict[str, tuple[bytes, str]]:
