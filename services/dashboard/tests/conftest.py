@@ -63,18 +63,22 @@ class Rabbit:
                 self._connect()
         return action()
 
-    def publish(self, body: bytes, routing_key: str, message_id: str | None = None) -> None:
-        self._retrying(lambda: self._publish(body, routing_key, message_id))
-
-    def _publish(self, body: bytes, routing_key: str, message_id: str | None) -> None:
-        self.channel.basic_publish(
-            EXCHANGE,
-            routing_key,
-            body,
-            pika.BasicProperties(
-                content_type="application/json", delivery_mode=2, message_id=message_id
-            ),
+    def publish(
+        self,
+        body: bytes,
+        routing_key: str,
+        message_id: str | None = None,
+        *,
+        headers: dict | None = None,
+        content_type: str = "application/json",
+    ) -> None:
+        properties = pika.BasicProperties(
+            content_type=content_type, delivery_mode=2, message_id=message_id, headers=headers
         )
+        self._retrying(lambda: self._publish(body, routing_key, properties))
+
+    def _publish(self, body: bytes, routing_key: str, properties: pika.BasicProperties) -> None:
+        self.channel.basic_publish(EXCHANGE, routing_key, body, properties)
 
     def publish_events(self, envelopes: list[Envelope]) -> None:
         for envelope in envelopes:

@@ -1,5 +1,5 @@
-"""Tables of the Dashboard: the dedupe record, fold progress, the projections and the
-kept dead letters.
+"""Tables of the Dashboard: the dedupe record, fold progress, the projections, the kept
+dead letters and the last-checked head of the Appstore's event log.
 
 Every projection is written only by :mod:`dashboard.fold`. Money columns hold integer
 credits. Text from events is stored as ``Text``: the event schemas set no maximum length,
@@ -193,6 +193,9 @@ class DeadLetter(Base):
     one): a message dead-lettered again bumps ``count`` and ``last_seen``.
 
     ``body`` is the message body as text, what ``dashboard dlq replay`` publishes again.
+    ``routing_key``, ``headers`` (a JSON object as text) and ``content_type`` are the AMQP
+    properties it arrived with; NULL for letters kept before they were recorded, and for
+    messages that came through no AMQP broker.
     """
 
     __tablename__ = "dead_letters"
@@ -209,3 +212,23 @@ class DeadLetter(Base):
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     count: Mapped[int] = mapped_column(Integer)
+    routing_key: Mapped[str | None] = mapped_column(Text)
+    headers: Mapped[str | None] = mapped_column(Text)
+    content_type: Mapped[str | None] = mapped_column(Text)
+
+
+class LogHead(Base):
+    """The Appstore's event log as last checked: its highest ``sequence`` and when.
+
+    Written by whoever asks the Appstore (the worker's healing process, or the API when that
+    has not answered for a while); read by the API to tell how far the Dashboard is behind.
+    ``attempted_at`` is when a process last set out to ask, so that several API processes
+    do not all ask at once. NULLs: never checked.
+    """
+
+    __tablename__ = "log_head"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sequence: Mapped[int | None] = mapped_column(BigInteger)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,8 +2,8 @@
 
 The ``dead_letters`` table keeps the body, not the event's id or sequence apart: they are
 read from the body when it is a JSON object that has them, and are ``null`` otherwise.
-RabbitMQ's routing key and headers are not kept (the worker sees only the body), so
-``show`` reports them as not kept rather than guessing.
+The routing key, headers and content type it arrived with are kept since migration 0005;
+letters kept before have none, and ``show`` says "(not kept)" rather than guessing.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from dashboard.models import DeadLetter
 
+NOT_KEPT = "(not kept)"
 _ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -59,8 +60,9 @@ def details(letter: DeadLetter) -> dict[str, Any]:
     return {
         **summary(letter),
         "message_id": letter.message_id,
-        "routing_key": None,
-        "headers": None,
+        "routing_key": letter.routing_key,
+        "headers": None if letter.headers is None else parsed_body(letter.headers),
+        "content_type": letter.content_type,
         "body": letter.body,
         "body_json": parsed_body(letter.body),
     }
@@ -69,6 +71,8 @@ def details(letter: DeadLetter) -> dict[str, Any]:
 def details_text(letter: DeadLetter) -> str:
     """``dlq show`` for a reader: the fields, then the body, pretty JSON or escaped text."""
     shown = details(letter)
+    # Every delivery has a routing key: without one, the letter predates their keeping.
+    recorded = letter.routing_key is not None
     rows = [
         ("id", shown["id"]),
         ("reason", shown["reason"]),
@@ -79,11 +83,12 @@ def details_text(letter: DeadLetter) -> str:
         ("times seen", shown["times_seen"]),
         ("first seen", shown["first_seen"]),
         ("last seen", shown["last_seen"]),
-        ("routing key", "not kept"),
-        ("headers", "not kept"),
+        ("routing key", _kept(shown["routing_key"], recorded)),
+        ("content type", _kept(shown["content_type"], recorded)),
+        ("headers", _kept(shown["headers"], recorded)),
         ("error", escaped(shown["error"])),
     ]
-    lines = [f"{name + ':':<13}{'-' if value is None else value}" for name, value in rows]
+    lines = [f"{name + ':':<14}{'-' if value is None else value}" for name, value in rows]
     if shown["body_json"] is not None or letter.body.strip() == "null":
         lines.append("body (JSON):")
         body = json.dumps(shown["body_json"], indent=2, ensure_ascii=False)
@@ -92,6 +97,15 @@ def details_text(letter: DeadLetter) -> str:
         body = escaped(letter.body)
     lines.extend("  " + line for line in body.splitlines() or [""])
     return "\n".join(lines)
+
+
+def _kept(value: Any, recorded: bool) -> str | None:
+    """A property as shown: ``-`` when unset, "(not kept)" on a letter kept before them."""
+    if value is None:
+        return None if recorded else NOT_KEPT
+    if isinstance(value, dict):
+        return escaped(json.dumps(value, sort_keys=True, ensure_ascii=False))
+    return escaped(str(value))
 
 
 def escaped(text: str) -> str:

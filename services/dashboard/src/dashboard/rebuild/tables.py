@@ -1,7 +1,8 @@
 """Fresh projection tables beside the live ones, and the swap that puts them in place.
 
 Every table of :mod:`dashboard.models` is a projection of the log and is rebuilt, except
-``dead_letters`` (messages kept for an operator, not derived from the log) and
+``dead_letters`` (messages kept for an operator, not derived from the log), ``log_head``
+(what the Appstore's log was last seen to hold) and
 ``fold_progress``, whose row stays where it is and takes the fresh values at the swap with
 a ``generation`` above the live one, so caches keyed by it let go of the old answers.
 
@@ -25,12 +26,13 @@ from dashboard.models import (
     Base,
     DeadLetter,
     FoldProgress,
+    LogHead,
     ProcessedEvent,
     Total,
 )
 from sqlstore import Database
 
-_KEPT = {FoldProgress.__tablename__, DeadLetter.__tablename__}
+_KEPT = {FoldProgress.__tablename__, DeadLetter.__tablename__, LogHead.__tablename__}
 #: The rebuilt tables. ``processed_events`` first: every fold writes it first, so a swap
 #: that locks it first waits for the folds under way and holds back the next ones.
 REBUILT: list[Table] = [ProcessedEvent.__table__] + [

@@ -15,6 +15,8 @@ import pika
 from dramatiq.brokers.rabbitmq import RabbitmqBroker, _RabbitmqConsumer
 from dramatiq.errors import ConnectionClosed
 
+from dashboard.worker import properties as amqp_properties
+
 
 @dataclass(frozen=True)
 class Frames:
@@ -89,12 +91,22 @@ class BulkAckConsumer(_RabbitmqConsumer):
 
     def __init__(self, broker, queue_name, prefetch, timeout) -> None:
         self._settlements = Settlements()
+        self._delivery = None  # (method, properties) of the delivery being decoded
         super().__init__(broker, queue_name, prefetch, timeout)
+        self.iterator = self._noting(self.iterator)
+
+    def _noting(self, deliveries):
+        # Dramatiq's __next__ keeps only the body; the properties are noted on the way.
+        for method, properties, body in deliveries:
+            self._delivery = (method, properties)
+            yield method, properties, body
 
     def __next__(self):
         message = super().__next__()
         if message is not None:
             self._settlements.delivered(message._tag)
+            if self._delivery is not None:
+                amqp_properties.record(message, *self._delivery)
         return message
 
     def ack(self, message) -> None:

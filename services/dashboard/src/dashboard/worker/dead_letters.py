@@ -26,6 +26,7 @@ from appstore_events import (
 )
 from dashboard.errors import UnfoldableEvent
 from dashboard.models import DeadLetter
+from dashboard.worker import properties
 from servicekit import logs
 from sqlstore import Database, Executor, dialect_insert
 
@@ -50,20 +51,29 @@ def reason_for(error: BaseException) -> str:
 
 @dataclass(frozen=True)
 class Letter:
-    """What is kept of one failed message."""
+    """What is kept of one failed message; the AMQP properties ``None`` when unknown."""
 
     message_id: str
     reason: str
     error: str
     body: str
     event_type: str | None
+    routing_key: str | None = None
+    headers: dict[str, Any] | None = None
+    content_type: str | None = None
 
 
-def letter_for(message_id: str, argument: Any, error: BaseException) -> Letter:
+def letter_for(
+    message_id: str,
+    argument: Any,
+    error: BaseException,
+    properties: dict[str, Any] | None = None,
+) -> Letter:
     """Describe a failed message whose actor argument was ``argument``.
 
     The argument is the body as text, or the parsed JSON object (see
     :class:`~dashboard.worker.encoder.EnvelopeEncoder`), which is written back as JSON.
+    ``properties`` are the delivery's, as :mod:`dashboard.worker.properties` recorded them.
     """
     if isinstance(argument, str):
         body, event_type = argument, None
@@ -72,7 +82,18 @@ def letter_for(message_id: str, argument: Any, error: BaseException) -> Letter:
         found = argument.get("event_type") if isinstance(argument, dict) else None
         event_type = found if isinstance(found, str) else None
     event_type = getattr(error, "event_type", None) or event_type
-    return Letter(message_id, reason_for(error), str(error) or repr(error), body, event_type)
+    properties = properties or {}
+    headers = properties.get("headers")
+    return Letter(
+        message_id,
+        reason_for(error),
+        str(error) or repr(error),
+        body,
+        event_type,
+        routing_key=properties.get("routing_key"),
+        headers=headers if isinstance(headers, dict) else None,
+        content_type=properties.get("content_type"),
+    )
 
 
 def keep(executor: Executor, letter: Letter, now: datetime | None = None) -> None:
@@ -88,6 +109,9 @@ def keep(executor: Executor, letter: Letter, now: datetime | None = None) -> Non
         first_seen=now,
         last_seen=now,
         count=1,
+        routing_key=letter.routing_key,
+        headers=None if letter.headers is None else json.dumps(letter.headers, sort_keys=True),
+        content_type=letter.content_type,
     )
     executor.execute(
         insert.on_conflict_do_update(
@@ -97,6 +121,9 @@ def keep(executor: Executor, letter: Letter, now: datetime | None = None) -> Non
                 "event_type": insert.excluded.event_type,
                 "error": insert.excluded.error,
                 "body": insert.excluded.body,
+                "routing_key": insert.excluded.routing_key,
+                "headers": insert.excluded.headers,
+                "content_type": insert.excluded.content_type,
                 "last_seen": insert.excluded.last_seen,
                 "count": table.c.count + 1,
             },
@@ -207,7 +234,9 @@ class DeadLetters(Middleware):
         if exception is None or not message.failed:
             return
         argument = message.args[0] if message.args else None
-        letter = letter_for(message.message_id, argument, exception)
+        letter = letter_for(
+            message.message_id, argument, exception, message.options.get(properties.OPTION)
+        )
         if self._counter is not None:
             self._counter.labels(letter.reason).inc()
         sequence = argument.get("sequence") if isinstance(argument, dict) else None

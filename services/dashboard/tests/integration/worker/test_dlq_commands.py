@@ -94,6 +94,39 @@ def test_a_non_json_message_is_listed_and_readable(rabbit, workers, worker_db, w
     assert '  "event_type": "AppExploded",' in pretty.stdout
 
 
+def test_show_gives_the_routing_key_and_headers_the_message_came_with(
+    rabbit, workers, worker_db, worker_env
+):
+    workers.start(processes=1, threads=2)
+    headers = {"x-origin": "billing-import", "attempt": 3, "note": b"raw bytes"}
+    rabbit.publish(b"not an event", "app.purchased", headers=headers, content_type="text/plain")
+    wait_until(lambda: len(read_dead_letters(worker_db)) == 1, 60, "the dead letter kept")
+    new = read_dead_letters(worker_db)[0].id
+    old = kept(worker_db, "kept-before-properties", "malformed")
+    runner = CliRunner(env=worker_env)
+
+    shown = runner.invoke(main, ["dlq", "show", str(new)])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert "routing key:  app.purchased" in lines
+    assert "content type: text/plain" in lines
+    shown_headers = '{"attempt": 3, "note": "raw bytes", "x-origin": "billing-import"}'
+    assert f"headers:      {shown_headers}" in lines
+
+    as_json = json.loads(runner.invoke(main, ["dlq", "show", "--json", str(new)]).stdout)
+    assert as_json["routing_key"] == "app.purchased"
+    assert as_json["headers"] == {"x-origin": "billing-import", "attempt": 3, "note": "raw bytes"}
+    assert as_json["content_type"] == "text/plain"
+    listed = json.loads(runner.invoke(main, ["dlq", "list", "--json"]).stdout)
+    assert all("routing_key" not in entry and "headers" not in entry for entry in listed)
+
+    older = runner.invoke(main, ["dlq", "show", str(old)])
+    assert "routing key:  (not kept)" in older.stdout.splitlines()
+    assert "headers:      (not kept)" in older.stdout.splitlines()
+    old_json = json.loads(runner.invoke(main, ["dlq", "show", "--json", str(old)]).stdout)
+    assert (old_json["routing_key"], old_json["headers"]) == (None, None)
+
+
 def test_show_of_an_unknown_id_is_one_line_and_exit_1(worker_db, worker_env):
     kept(worker_db, "only", "malformed")
     result = CliRunner(env=worker_env).invoke(main, ["dlq", "show", "999999"])
