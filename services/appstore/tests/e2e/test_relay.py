@@ -413,6 +413,7 @@ def test_event_log_api_serves_envelopes_in_order_to_admin_and_service(api, clien
         )
         assert page.status_code == 200
         assert [e["sequence"] for e in page.get_json()] == [3, 4, 5]
+        assert page.headers["X-Log-Head"] == str(total)
         rest = client.get(
             "/api/v1/events/", query_string={"after": 5, "limit": 1000}, headers=caller["headers"]
         )
@@ -422,6 +423,7 @@ def test_event_log_api_serves_envelopes_in_order_to_admin_and_service(api, clien
         )
         assert past_end.status_code == 200
         assert past_end.get_json() == []
+        assert past_end.headers["X-Log-Head"] == str(total)
 
     for caller in (user, manager):
         assert client.get("/api/v1/events/", headers=caller["headers"]).status_code == 403
@@ -437,3 +439,4 @@ def test_event_log_api_hides_events_not_yet_numbered(api, client, components, ro
     answer = client.get("/api/v1/events/", headers=caller["headers"])
     assert answer.status_code == 200
     assert answer.get_json() == []
+    assert answer.headers["X-Log-Head"] == "0"

@@ -9,6 +9,11 @@ import requests
 
 from dashboard.errors import AppstoreUnavailable
 
+#: The Appstore's response header with the highest sequence of its log.
+LOG_HEAD_HEADER = "X-Log-Head"
+#: The highest sequence the log's ``after`` accepts.
+LAST_SEQUENCE = 2**63 - 1
+
 
 class AppstoreClient:
     """Signs in with the service account once, and again when the token is refused.
@@ -28,7 +33,28 @@ class AppstoreClient:
 
     def events(self, after: int, limit: int = 1000) -> list[dict]:
         """Envelopes with ``sequence > after`` from ``GET /api/v1/events/``, in order."""
-        return self._get("/api/v1/events/", {"after": after, "limit": limit}).json()
+        return self.events_and_head(after, limit)[0]
+
+    def events_and_head(self, after: int, limit: int = 1000) -> tuple[list[dict], int]:
+        """As :meth:`events`, with the log's head: the highest sequence it has given."""
+        answer = self._get("/api/v1/events/", {"after": after, "limit": limit})
+        page = answer.json()
+        head = answer.headers.get(LOG_HEAD_HEADER)
+        if head is None:  # an Appstore from before the header: the page's end is all we know
+            return page, page[-1]["sequence"] if page else after
+        return page, int(head)
+
+    def log_head(self) -> int:
+        """The highest sequence of the log: one read of an empty page past any sequence.
+
+        Raises:
+            AppstoreUnavailable: no answer, or one without the head.
+        """
+        answer = self._get("/api/v1/events/", {"after": LAST_SEQUENCE, "limit": 1})
+        head = answer.headers.get(LOG_HEAD_HEADER)
+        if head is None:
+            raise AppstoreUnavailable(f"GET /api/v1/events/ answered without {LOG_HEAD_HEADER}")
+        return int(head)
 
     def totals(self) -> dict[str, int]:
         """The Appstore's own all-time totals (``GET /api/v1/reports/totals``)."""

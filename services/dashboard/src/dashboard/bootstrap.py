@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 import requests
 
+from dashboard.appstore_client import AppstoreClient
 from dashboard.auth import JwksKeySource, TokenVerifier
 from dashboard.auth.jwks import FetchJson, fetch_json_over_http
 from dashboard.config import Settings
+from dashboard.freshness import HeadChecker
 from dashboard.stats.cache import AnswerCache, MemoryStore, RedisStore, Store
 from dashboard.stats.generation import GenerationWatcher
 from dashboard.stats.progress import read_progress
@@ -30,10 +32,12 @@ class Components:
     cache: AnswerCache
     watcher: GenerationWatcher
     appstore: requests.Session
+    head_checker: HeadChecker
     heartbeat_seconds: float = 15.0
 
     def close(self) -> None:
         self.watcher.stop()
+        self.head_checker.close()
         self.cache.store.close()
         self.appstore.close()
         self.reader.dispose()
@@ -73,4 +77,15 @@ def bootstrap(
         cache=AnswerCache(store, settings.cache_ttl_seconds),
         watcher=GenerationWatcher(lambda: read_progress(reader).generation),
         appstore=requests.Session(),
+        head_checker=HeadChecker(db, _log_client(settings)),
+    )
+
+
+def _log_client(settings: Settings) -> AppstoreClient | None:
+    """The Appstore's client for checking its log's head; ``None`` without an account."""
+    if not (settings.service_username and settings.service_password):
+        return None
+    # Short: a request waits for this answer, and the head can be checked later instead.
+    return AppstoreClient(
+        settings.appstore_url, settings.service_username, settings.service_password, timeout=2.0
     )

@@ -17,7 +17,10 @@ DEFAULT_JWKS_CACHE_SECONDS = 300
 DEFAULT_CACHE_TTL_SECONDS = 60
 DEFAULT_DB_POOL_SIZE = 10
 DEFAULT_FOLD_BATCH_MAX = 500
-DEFAULT_SYNC_INTERVAL_SECONDS = 60.0
+# At least every 30 s, so that the API's `behind` is never older than that while idle.
+DEFAULT_SYNC_INTERVAL_SECONDS = 15.0
+# Longer than a message normally takes from the Appstore's commit to the worker's fold.
+DEFAULT_HEAL_AFTER_SECONDS = 30.0
 DEFAULT_WORKER_METRICS_PORT = 9103
 DEFAULT_SERVE_WORKERS = 2
 DEFAULT_SERVE_THREADS = 32
@@ -45,7 +48,9 @@ class Settings:
 
     The worker's: ``fold_batch_max`` bounds the events folded in one transaction (``1``,
     one transaction per event, exists as the benchmarks' baseline only);
-    ``sync_interval_seconds`` spaces the gap-healing syncs (``0``: none);
+    ``sync_interval_seconds`` spaces the gap-healing syncs (``0``: none), which also check
+    the head of the Appstore's log; ``heal_after_seconds``, how long an event must have been
+    missing before a sync folds it from the log rather than wait for it from the queue;
     ``worker_metrics_port`` serves its metrics (``0``: none). ``dashboard serve``'s:
     ``serve_workers`` and ``serve_threads``, the defaults of its options; ``assets_dir``,
     another ``node_modules`` for the page's libraries (``None``: the one beside the package).
@@ -64,6 +69,7 @@ class Settings:
     # comparing batching against; nothing runs with it.
     fold_batch_max: int = DEFAULT_FOLD_BATCH_MAX
     sync_interval_seconds: float = DEFAULT_SYNC_INTERVAL_SECONDS
+    heal_after_seconds: float = DEFAULT_HEAL_AFTER_SECONDS
     worker_metrics_port: int = DEFAULT_WORKER_METRICS_PORT
     serve_workers: int = DEFAULT_SERVE_WORKERS
     serve_threads: int = DEFAULT_SERVE_THREADS
@@ -82,7 +88,8 @@ class Settings:
         Raises:
             ConfigError: a number is out of its range or not a number: a negative or
                 fractional ``DASHBOARD_JWKS_CACHE_SECONDS`` or ``DASHBOARD_CACHE_TTL_SECONDS``,
-                a negative ``DASHBOARD_SYNC_INTERVAL_SECONDS``, a ``DASHBOARD_DB_POOL_SIZE``,
+                a negative ``DASHBOARD_SYNC_INTERVAL_SECONDS`` or
+                ``DASHBOARD_HEAL_AFTER_SECONDS``, a ``DASHBOARD_DB_POOL_SIZE``,
                 ``DASHBOARD_FOLD_BATCH_MAX``, ``DASHBOARD_WORKERS`` or ``DASHBOARD_THREADS``
                 below 1, or a ``DASHBOARD_WORKER_METRICS_PORT`` that is no port.
         """
@@ -119,6 +126,14 @@ class Settings:
                 "DASHBOARD_SYNC_INTERVAL_SECONDS",
                 read("DASHBOARD_SYNC_INTERVAL_SECONDS"),
                 DEFAULT_SYNC_INTERVAL_SECONDS,
+                kind=float,
+                minimum=0,
+                expected="a number of seconds, 0 or more",
+            ),
+            heal_after_seconds=_number(
+                "DASHBOARD_HEAL_AFTER_SECONDS",
+                read("DASHBOARD_HEAL_AFTER_SECONDS"),
+                DEFAULT_HEAL_AFTER_SECONDS,
                 kind=float,
                 minimum=0,
                 expected="a number of seconds, 0 or more",

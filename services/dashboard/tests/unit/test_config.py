@@ -86,17 +86,26 @@ def test_a_batch_size_that_is_not_a_positive_integer_is_refused_by_name(raw):
 
 @pytest.mark.parametrize(
     ("raw", "seconds"),
-    [(None, 60.0), ("", 60.0), ("0", 0.0), ("2.5", 2.5), (" 30 ", 30.0)],
+    [(None, 15.0), ("", 15.0), ("0", 0.0), ("2.5", 2.5), (" 30 ", 30.0)],
 )
 def test_the_healing_interval_comes_from_the_environment(raw, seconds):
     environ = {} if raw is None else {"DASHBOARD_SYNC_INTERVAL_SECONDS": raw}
     assert Settings.from_env(environ).sync_interval_seconds == seconds
 
 
+@pytest.mark.parametrize(("raw", "seconds"), [(None, 30.0), ("0", 0.0), ("2.5", 2.5)])
+def test_the_transit_time_before_healing_comes_from_the_environment(raw, seconds):
+    environ = {} if raw is None else {"DASHBOARD_HEAL_AFTER_SECONDS": raw}
+    assert Settings.from_env(environ).heal_after_seconds == seconds
+
+
+@pytest.mark.parametrize(
+    "name", ["DASHBOARD_SYNC_INTERVAL_SECONDS", "DASHBOARD_HEAL_AFTER_SECONDS"]
+)
 @pytest.mark.parametrize("raw", ["-1", "soon"])
-def test_a_bad_healing_interval_is_refused_by_name(raw):
-    with pytest.raises(ValueError, match="DASHBOARD_SYNC_INTERVAL_SECONDS"):
-        Settings.from_env({"DASHBOARD_SYNC_INTERVAL_SECONDS": raw})
+def test_a_bad_healing_interval_is_refused_by_name(name, raw):
+    with pytest.raises(ValueError, match=name):
+        Settings.from_env({name: raw})
 
 
 @pytest.mark.parametrize(("raw", "port"), [(None, 9103), ("", 9103), ("0", 0), ("65535", 65535)])

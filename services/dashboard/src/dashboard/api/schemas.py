@@ -37,7 +37,24 @@ class SummarySchema(Schema):
         allow_none=True, metadata={"description": "Latest occurred_at folded."}
     )
     lag_seconds = fields.Float(
-        allow_none=True, metadata={"description": "Now minus last_event_at."}
+        allow_none=True,
+        metadata={
+            "description": "Now minus last_event_at: grows on an idle system that is caught "
+            "up; see caught_up."
+        },
+    )
+    behind = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Events the Appstore had logged, when its log was last checked, "
+            "that are not folded yet. The worker checks at each sync "
+            "(DASHBOARD_SYNC_INTERVAL_SECONDS), the API when nobody has for 15 s. Null until "
+            "the log is first checked."
+        },
+    )
+    caught_up = fields.Boolean(
+        allow_none=True,
+        metadata={"description": "behind == 0: every logged event is folded. Null with behind."},
     )
     from_ = fields.DateTime(data_key="from", metadata={"description": WINDOW_NOTE})
     to = fields.DateTime(metadata={"description": WINDOW_NOTE})

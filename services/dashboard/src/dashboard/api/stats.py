@@ -64,9 +64,11 @@ class Summary(MethodView):
         `credits_spent` and `new_buyers` (buyers whose first purchase falls in them);
         `apps_verified`, `credits_granted` and `buyers` are all-time figures and absent.
         `last_sequence`, `contiguous_through`, `last_event_at` and `lag_seconds` describe
-        the fold either way.
+        the fold either way; `behind` and `caught_up` say whether it has everything the
+        Appstore had logged when its log was last checked (at most about 15 s ago).
         """
         parts = components()
+        parts.head_checker.refresh_if_stale()
         return json_response(to_json(answers.summary(parts.reader, parts.cache, window)))
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard.api.access import components, requires_reader
 from dashboard.auth import DASHBOARD_READER_ROLES, AuthError, KeySourceUnavailable, require_role
 from dashboard.bootstrap import Components
+from dashboard.freshness import freshness
 from dashboard.stats.answers import summary_at
 from dashboard.stats.encoding import to_json
 from dashboard.stats.progress import Progress, read_progress
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 #: How long a browser waits before it reconnects a dropped stream.
 RETRY_MILLISECONDS = 2000
+#: How often an idle stream looks whether ``behind`` has changed.
+FRESHNESS_SECONDS = 5.0
 
 blp = Blueprint(
     "stream", __name__, url_prefix="/api/v1", description="Live summary as Server-Sent Events."
@@ -54,7 +57,8 @@ class Stream(MethodView):
         {"type": "string", "example": 'id: 42\nevent: summary\ndata: {"users": 3, ...}\n\n'},
         content_type="text/event-stream",
         description="Events named `summary` whose data is the all-time summary (as "
-        "`GET /api/v1/stats/summary`): one on connect, then one whenever a fold commits. "
+        "`GET /api/v1/stats/summary`): one on connect, then one whenever a fold commits "
+        "or, within 5 s, `behind` changes. "
         "A comment line every 15 s keeps idle connections open; the token is checked again "
         "then, and an `unauthorized` event ends the stream once it has expired. Each open "
         "stream holds one server thread (`dashboard serve --threads`).",
@@ -72,17 +76,26 @@ class Stream(MethodView):
 
 
 def summary_events(parts: Components, token: str, first: Progress) -> Iterator[str]:
-    """The stream's text: a summary now, one per generation change, heartbeats between."""
+    """The stream's text: a summary now, one per generation change or change of
+    ``behind``, heartbeats between."""
     yield f"retry: {RETRY_MILLISECONDS}\n\n"
     seen = first.generation
+    behind = _behind(parts, first)
     yield _summary_event(parts, first)
     next_beat = time.monotonic() + parts.heartbeat_seconds
+    next_look = time.monotonic() + FRESHNESS_SECONDS
     while True:
-        wait = max(0.0, next_beat - time.monotonic())
-        if parts.watcher.wait_for_change(seen, wait) > seen:
+        wait = max(0.0, min(next_beat, next_look) - time.monotonic())
+        changed = parts.watcher.wait_for_change(seen, wait) > seen
+        if not changed and time.monotonic() >= next_look:
+            # No fold, but the log may have grown (a stopped worker) or been checked again.
+            next_look = time.monotonic() + FRESHNESS_SECONDS
+            parts.head_checker.refresh_if_stale()
+            changed = _behind(parts, None) != behind
+        if changed:
             event = _fresh_summary(parts)
             if event is not None:
-                seen, text = event
+                seen, text, behind = event
                 yield text
         if time.monotonic() >= next_beat:
             if not _still_valid(parts, token):
@@ -92,10 +105,19 @@ def summary_events(parts: Components, token: str, first: Progress) -> Iterator[s
             next_beat = time.monotonic() + parts.heartbeat_seconds
 
 
-def _fresh_summary(parts: Components) -> tuple[int, str] | None:
+def _behind(parts: Components, progress: Progress | None) -> int | None:
+    try:
+        progress = progress or read_progress(parts.reader)
+        with parts.reader.connect() as connection:
+            return freshness(connection, progress.contiguous_through).behind
+    except SQLAlchemyError:
+        return None
+
+
+def _fresh_summary(parts: Components) -> tuple[int, str, int | None] | None:
     try:
         progress = read_progress(parts.reader)
-        return progress.generation, _summary_event(parts, progress)
+        return progress.generation, _summary_event(parts, progress), _behind(parts, progress)
     except SQLAlchemyError as error:
         # Keep the stream: the next change or heartbeat tries again.
         log.warning("stream: could not read the summary: %s", error)

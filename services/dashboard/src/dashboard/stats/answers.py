@@ -3,7 +3,7 @@
 Each answer reads the fold generation (one primary-key read), then takes the answer cached
 under that generation, or computes it from the projections and caches it. Answers are kept
 as the JSON (or CSV) bytes sent to clients, so a cached one is never decoded again, except
-the summary, whose lag moves with the clock.
+the summary, whose lag moves with the clock and whose ``behind`` with the log's head.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dashboard.freshness import freshness
 from dashboard.stats import summary as summaries
 from dashboard.stats import timeseries, top
 from dashboard.stats.cache import AnswerCache
@@ -48,7 +49,8 @@ def summary(reader: Reader, cache: AnswerCache, window: Window | None) -> dict[s
 def summary_at(
     reader: Reader, cache: AnswerCache, progress: Progress, window: Window | None
 ) -> dict[str, Any]:
-    """The summary under ``progress.generation``, cached, with ``lag_seconds`` as of now.
+    """The summary under ``progress.generation``, cached, with ``lag_seconds`` as of now
+    and ``behind``/``caught_up`` as of the last check of the Appstore's log.
 
     Returns:
         The JSON document (times as text): all-time totals, or the counts of ``window``
@@ -72,6 +74,10 @@ def summary_at(
     if progress.last_event_at is not None:
         lag = round((datetime.now(UTC) - progress.last_event_at).total_seconds(), 3)
     document["lag_seconds"] = lag
+    with reader.connect() as connection:
+        fresh = freshness(connection, progress.contiguous_through)
+    document["behind"] = fresh.behind
+    document["caught_up"] = fresh.caught_up
     return document
 
 

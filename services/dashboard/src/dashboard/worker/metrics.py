@@ -26,7 +26,16 @@ EVENTS_FOLDED = Counter(
     "dashboard_events_folded", "Events folded into the projections.", ["event_type"]
 )
 EVENTS_DUPLICATE = Counter(
-    "dashboard_events_duplicate", "Events received again after they had been folded."
+    "dashboard_events_duplicate",
+    "Events received again after they had been folded: from the queue (a redelivery, a "
+    "replay, or an event healed from the log that arrived after all) or from the log "
+    "(folded from the queue while the healer read it).",
+    ["source"],
+)
+EVENTS_HEALED = Counter(
+    "dashboard_events_healed",
+    "Events folded from the Appstore's log because the queue had not brought them within "
+    "DASHBOARD_HEAL_AFTER_SECONDS.",
 )
 DEAD_LETTERED = Counter(
     "dashboard_events_dead_lettered", "Messages sent to the dead-letter queue.", ["reason"]
@@ -54,7 +63,7 @@ def record_fold(size: int, result, seconds: float) -> None:
     for event_type, count in result.by_type.items():
         EVENTS_FOLDED.labels(event_type).inc(count)
     if result.duplicates:
-        EVENTS_DUPLICATE.inc(result.duplicates)
+        EVENTS_DUPLICATE.labels("queue").inc(result.duplicates)
 
 
 class FoldProgressCollector:
