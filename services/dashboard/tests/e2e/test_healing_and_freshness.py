@@ -1,0 +1,123 @@
+"""The healer heals what was lost and only that; the summary tells how far behind it is.
+
+Every part real: the Appstore and its relay, RabbitMQ, ``dashboard worker`` (its healing
+process checking the log every second), and the Dashboard's API in this process against
+the same databases, asking the real Appstore for its log's head.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from sqlalchemy import text
+
+from dashboard.app import create_app
+from dashboard.config import Settings
+
+from .pipeline import PASSWORD
+from .test_pipeline import purge_once_queued, wait_for
+
+HEALED = re.compile(r"healed (\d+) events missing from the queue")
+#: The acceptance's bound on how stale `behind` may be.
+FRESH_SECONDS = 30
+
+
+def healed(worker) -> int:
+    return sum(int(found) for found in HEALED.findall(worker.log()))
+
+
+def checked_head(pipeline) -> int | None:
+    with pipeline.dashboard_engine.connect() as connection:
+        return connection.scalar(text("SELECT sequence FROM log_head WHERE name = 'events'"))
+
+
+def restart_worker(pipeline, **env: str):
+    pipeline.stop_worker()
+    return pipeline.start_worker(DASHBOARD_SYNC_INTERVAL_SECONDS="1", **env)
+
+
+@pytest.fixture
+def summary(pipeline, workload):
+    """``GET /api/v1/stats/summary`` of a Dashboard API on the pipeline's database."""
+    settings = Settings(
+        database_url=pipeline.dashboard_db_url,
+        appstore_url=pipeline.appstore_url,
+        service_username="service",
+        service_password=PASSWORD,
+    )
+    app = create_app(settings)
+    client = app.test_client()
+    token = workload.api.token("admin")
+
+    def ask() -> dict:
+        answer = client.get("/api/v1/stats/summary", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200, answer.get_json()
+        return answer.get_json()
+
+    yield ask
+    app.extensions["dashboard"].close()
+
+
+def test_under_steady_load_with_nothing_lost_nothing_is_healed(pipeline, workload):
+    worker = restart_worker(pipeline, DASHBOARD_HEAL_AFTER_SECONDS="10")
+    store = workload.set_up("s", developers=4, rich=40, poor=5)
+    workload.purchase(store, workload.plan(store, per_rich=10, per_poor=2, repeats=10), threads=8)
+    pipeline.wait_converged()
+    # Two more checks after the last event: each read the log and found nothing to heal.
+    head = pipeline.outbox_size()
+    wait_for(pipeline, lambda: checked_head(pipeline) == head, "the healer to check the log")
+    time.sleep(2.5)
+
+    assert healed(worker) == 0, worker.log()
+    assert "from the queue meanwhile" not in worker.log()
+
+
+def test_a_purged_queue_heals_exactly_the_purged_events(pipeline, workload):
+    store = workload.set_up("a", developers=1, rich=4, poor=1)
+    workload.purchase(store, workload.plan(store, per_rich=3, per_poor=1, repeats=2))
+    pipeline.wait_converged()
+    pipeline.stop_worker()
+    before = pipeline.outbox_size()
+    more = workload.set_up("b", developers=1, rich=4, poor=1, seed=5)
+    workload.purchase(more, workload.plan(more, per_rich=3, per_poor=1, repeats=2, seed=6))
+    missing = pipeline.outbox_size() - before
+    purge_once_queued(pipeline, missing)
+
+    worker = pipeline.start_worker(
+        DASHBOARD_SYNC_INTERVAL_SECONDS="1", DASHBOARD_HEAL_AFTER_SECONDS="2"
+    )
+    pipeline.wait_converged()
+
+    assert healed(worker) == missing, worker.log()
+    assert pipeline.processed() == pipeline.outbox_size()
+
+
+def test_idle_means_caught_up_and_a_stopped_worker_is_seen_behind(pipeline, workload, summary):
+    restart_worker(pipeline)
+    store = workload.set_up("f", developers=1, rich=3, poor=1)
+    pipeline.wait_converged()
+
+    # Idle: every check finds the log's head folded, whatever the lag says.
+    wait_for(pipeline, lambda: summary()["caught_up"] is True, "caught_up", FRESH_SECONDS)
+    time.sleep(2)
+    idle = summary()
+    assert (idle["behind"], idle["caught_up"]) == (0, True)
+    assert idle["lag_seconds"] >= 2  # still now minus the last event folded
+
+    pipeline.stop_worker()
+    before = pipeline.outbox_size()
+    workload.purchase(store, workload.plan(store, per_rich=2, per_poor=1, repeats=1, seed=3))
+    wait_for(pipeline, lambda: pipeline.outbox_size() > before, "the purchases to be logged")
+    new = pipeline.outbox_size() - before
+    started = time.monotonic()
+    wait_for(pipeline, lambda: summary()["behind"] == new, f"behind == {new}", FRESH_SECONDS)
+    seen_after = time.monotonic() - started
+    behind = summary()
+    assert behind["caught_up"] is False
+    assert seen_after <= FRESH_SECONDS
+
+    pipeline.start_worker(DASHBOARD_SYNC_INTERVAL_SECONDS="1")
+    pipeline.wait_converged()
+    wait_for(pipeline, lambda: summary()["behind"] == 0, "behind back to 0", FRESH_SECONDS)
