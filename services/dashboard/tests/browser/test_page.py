@@ -87,6 +87,9 @@ def test_a_manager_sees_the_figures_of_the_seeded_events(manager, dashboard):
     assert len(manager.chart("purchases")[0]) == 24
     assert manager.all_time() == truth.totals()
     assert f"Complete through event #{truth.last_sequence()}" in manager.freshness()
+    # Everything the Appstore logged is folded: no ever-growing lag, but "up to date".
+    assert "up to date (last event " in manager.freshness()
+    assert "lag" not in manager.freshness()
     assert manager.page.is_visible("#chart-purchases")
     assert not manager.page.is_visible("#notice")
 

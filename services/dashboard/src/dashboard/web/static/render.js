@@ -71,7 +71,10 @@ export function renderAllTime(list, summary) {
   }
 }
 
-/** "Complete through event #N · last event … · lag …": how far the figures go. */
+/** "Complete through event #N · up to date (last event …)", or "· K events behind ·
+ * last event … · lag …": how far the figures go. The lag alone would grow on an idle
+ * system that has everything, so it is shown only when the fold is behind, or when the
+ * Appstore's log has not been checked yet (`behind` null). */
 export function freshnessText(summary, timeZone) {
   if (!summary || !summary.last_sequence) return "No events folded yet.";
   const through = summary.contiguous_through ?? summary.last_sequence;
@@ -82,9 +85,18 @@ export function freshnessText(summary, timeZone) {
         "some before it are still missing",
     );
   }
-  if (summary.last_event_at) {
-    pieces.push(`last event ${formatInstant(Date.parse(summary.last_event_at), timeZone, true)}`);
+  const lastEvent = summary.last_event_at
+    ? `last event ${formatInstant(Date.parse(summary.last_event_at), timeZone, true)}`
+    : "";
+  if (summary.caught_up === true) {
+    pieces.push(lastEvent ? `up to date (${lastEvent})` : "up to date");
+    return `${pieces.join(" · ")}.`;
   }
+  if (typeof summary.behind === "number") {
+    const noun = summary.behind === 1 ? "event" : "events";
+    pieces.push(`${formatNumber(summary.behind)} ${noun} behind`);
+  }
+  if (lastEvent) pieces.push(lastEvent);
   if (typeof summary.lag_seconds === "number") {
     pieces.push(`lag ${formatDuration(summary.lag_seconds)}`);
   }
@@ -95,6 +107,7 @@ export function renderFreshness(element, summary, timeZone) {
   element.textContent = freshnessText(summary, timeZone);
   element.dataset.contiguousThrough = String(summary?.contiguous_through ?? "");
   element.dataset.lastSequence = String(summary?.last_sequence ?? "");
+  element.dataset.behind = String(summary?.behind ?? "");
 }
 
 export function rangeText(view) {
