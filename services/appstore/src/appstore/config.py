@@ -26,6 +26,8 @@ class Settings:
     data_dir: Path
     broker_url: str = "memory://"
     jwt_private_key_file: Path | None = None
+    # During a key rotation: the old key, whose tokens are still accepted until they expire.
+    jwt_previous_public_key_file: Path | None = None
     jwt_issuer: str = "appstore"
     token_ttl_seconds: int = 3600
     # "cheapest" exists for test suites, which register hundreds of users; never use it live.
@@ -39,6 +41,7 @@ class Settings:
         env = os.environ if environ is None else environ
         data_dir = _default_data_dir(env)
         key_file = env.get("APPSTORE_JWT_PRIVATE_KEY_FILE")
+        previous_key_file = env.get("APPSTORE_JWT_PREVIOUS_PUBLIC_KEY_FILE")
         return cls(
             database_url=normalize_database_url(
                 env.get("APPSTORE_DATABASE_URL") or f"sqlite:///{data_dir}/appstore.db"
@@ -46,6 +49,7 @@ class Settings:
             data_dir=data_dir,
             broker_url=env.get("BROKER_URL") or "memory://",
             jwt_private_key_file=Path(key_file) if key_file else None,
+            jwt_previous_public_key_file=Path(previous_key_file) if previous_key_file else None,
             token_ttl_seconds=int(env.get("APPSTORE_TOKEN_TTL_SECONDS", "3600")),
             password_profile=env.get("APPSTORE_PASSWORD_PROFILE", "rfc9106-low-memory"),
             max_body_bytes=int(env.get("APPSTORE_MAX_BODY_BYTES", str(1024 * 1024))),

@@ -1,4 +1,5 @@
-"""The RS256 signing key: loaded from a PEM file, or generated once into the data directory."""
+"""The RS256 signing key: loaded from a PEM file, or generated once into the data directory;
+and, during a key rotation, the previous key's public half, still trusted for a while."""
 
 from __future__ import annotations
 
@@ -22,14 +23,30 @@ class SigningKey:
     private_key: rsa.RSAPrivateKey
     kid: str
 
+    @property
+    def public(self) -> VerifyingKey:
+        return VerifyingKey(self.private_key.public_key(), self.kid)
+
     def public_jwk(self) -> dict:
-        jwk = json.loads(RSAAlgorithm.to_jwk(self.private_key.public_key()))
+        return self.public.public_jwk()
+
+
+@dataclass(frozen=True)
+class VerifyingKey:
+    """A public key that tokens may be signed with, and its ``kid``."""
+
+    public_key: rsa.RSAPublicKey
+    kid: str
+
+    def public_jwk(self) -> dict:
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.public_key))
         return {**jwk, "kid": self.kid, "use": "sig", "alg": "RS256"}
 
 
-def _thumbprint(private_key: rsa.RSAPrivateKey) -> str:
+def _thumbprint(key: rsa.RSAPrivateKey | rsa.RSAPublicKey) -> str:
     """RFC 7638 thumbprint: stable across restarts, so caches of the JWKS stay valid."""
-    jwk = json.loads(RSAAlgorithm.to_jwk(private_key.public_key()))
+    public = key.public_key() if isinstance(key, rsa.RSAPrivateKey) else key
+    jwk = json.loads(RSAAlgorithm.to_jwk(public))
     canonical = json.dumps({k: jwk[k] for k in ("e", "kty", "n")}, separators=(",", ":"))
     digest = hashlib.sha256(canonical.encode()).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
@@ -72,3 +89,22 @@ def load_signing_key(key_file: Path | None, data_dir: Path) -> SigningKey:
             _generate_once(key_file)
     private_key = _read_private_key(key_file)
     return SigningKey(private_key=private_key, kid=_thumbprint(private_key))
+
+
+def load_previous_key(key_file: Path) -> VerifyingKey:
+    """The key signing tokens before the current one: a PEM public key (or the old private
+    key, of which only the public half is kept). Its ``kid`` is its thumbprint, as it was
+    when it signed, so tokens it signed still name it.
+
+    Raises:
+        ValueError: the file holds no RSA key.
+    """
+    data = key_file.read_bytes()
+    try:
+        key = serialization.load_pem_public_key(data)
+    except ValueError:
+        private = serialization.load_pem_private_key(data, password=None)
+        key = private.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ValueError(f"{key_file} does not hold an RSA key")
+    return VerifyingKey(key, _thumbprint(key))
