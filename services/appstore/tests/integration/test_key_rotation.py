@@ -17,7 +17,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from appstore.app import create_app
 from appstore.bootstrap import bootstrap
 from appstore.config import Settings
-
 from appstore.security.keys import load_signing_key
 
 from ..conftest import PASSWORD, auth
@@ -68,9 +67,7 @@ def verify_with_jwks(client, token: str) -> dict:
     return jwt.decode(token, jwt.PyJWK(keys[kid]).key, algorithms=["RS256"], issuer="appstore")
 
 
-def test_tokens_of_the_old_key_stay_valid_while_it_is_listed_as_previous(
-    api, restarted, tmp_path
-):
+def test_tokens_of_the_old_key_stay_valid_while_it_is_listed_as_previous(api, restarted, tmp_path):
     old_key, new_key, old_public = (tmp_path / n for n in ("old.pem", "new.pem", "old.pub.pem"))
     write_private_key(old_key)
     write_private_key(new_key)
