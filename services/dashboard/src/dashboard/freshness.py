@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select, update
 from dashboard.appstore_client import AppstoreClient
 from dashboard.errors import AppstoreUnavailable
 from dashboard.models import EVENTS_PROGRESS, LogHead, ProcessedEvent
-from sqlstore import Database, Executor
+from sqlstore import Database, Executor, dialect_insert
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,15 @@ class HeadChecker:
                 )
                 .values(attempted_at=now)
             )
-            return claimed.rowcount == 1
+            if claimed.rowcount == 1:
+                return True
+            # No row at all (a database emptied by hand): the first to make it claims.
+            made = session.execute(
+                dialect_insert(session, table)
+                .values(name=EVENTS_PROGRESS, attempted_at=now)
+                .on_conflict_do_nothing()
+            )
+            return made.rowcount == 1
 
     def close(self) -> None:
         if self._client is not None:

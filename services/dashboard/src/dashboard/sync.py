@@ -3,7 +3,8 @@
 A purged queue, a dashboard started after the Appstore, or a message lost before it reached
 RabbitMQ all leave holes in the sequence. Sync reads the log from the highest contiguous
 sequence folded so far and folds every page; events already folded are recognised by their
-id and skipped, so running it at any time, beside the worker, is safe.
+id and skipped, so running it at any time, beside the worker, is safe. It records the log's
+head as it found it (:mod:`dashboard.freshness`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from appstore_events import EventError, decode
 from dashboard.appstore_client import AppstoreClient
 from dashboard.fold import fold
+from dashboard.freshness import record_head
 from dashboard.models import EVENTS_PROGRESS, FoldProgress
 from servicekit import logs
 from sqlstore import Database
@@ -48,7 +50,11 @@ def sync(
     """
     result = SyncResult(last_sequence=contiguous_position(db))
     while True:
-        page = client.events(after=result.last_sequence, limit=page_size)
+        page, head = client.events_and_head(after=result.last_sequence, limit=page_size)
+        if len(page) < page_size:
+            # The last page: what the log held then is what `behind` is measured against.
+            with db.transaction() as session:
+                record_head(session, head)
         if not page:
             return result
         envelopes = []
