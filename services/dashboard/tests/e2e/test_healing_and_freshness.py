@@ -11,10 +11,14 @@ import re
 import time
 
 import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from dashboard.app import create_app
 from dashboard.config import Settings
+
+from servicekit.testing import free_port
 
 from .pipeline import PASSWORD
 from .test_pipeline import purge_once_queued, wait_for
@@ -36,6 +40,26 @@ def checked_head(pipeline) -> int | None:
 def restart_worker(pipeline, **env: str):
     pipeline.stop_worker()
     return pipeline.start_worker(DASHBOARD_SYNC_INTERVAL_SECONDS="1", **env)
+
+
+def scrape(port: int) -> dict[tuple, float]:
+    """The worker's counters: ``{(name, labels...): value}``."""
+    body = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    return {
+        (sample.name, *sorted(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(body)
+        for sample in family.samples
+    }
+
+
+def healed_and_duplicates(port: int) -> tuple[float, float, float]:
+    """``dashboard_events_healed_total`` and the duplicates from the log and the queue."""
+    found = scrape(port)
+    return (
+        found.get(("dashboard_events_healed_total",), 0.0),
+        found.get(("dashboard_events_duplicate_total", ("source", "log")), 0.0),
+        found.get(("dashboard_events_duplicate_total", ("source", "queue")), 0.0),
+    )
 
 
 @pytest.fixture
@@ -61,7 +85,10 @@ def summary(pipeline, workload):
 
 
 def test_under_steady_load_with_nothing_lost_nothing_is_healed(pipeline, workload):
-    worker = restart_worker(pipeline, DASHBOARD_HEAL_AFTER_SECONDS="10")
+    port = free_port()
+    worker = restart_worker(
+        pipeline, DASHBOARD_HEAL_AFTER_SECONDS="10", DASHBOARD_WORKER_METRICS_PORT=str(port)
+    )
     store = workload.set_up("s", developers=4, rich=40, poor=5)
     workload.purchase(store, workload.plan(store, per_rich=10, per_poor=2, repeats=10), threads=8)
     pipeline.wait_converged()
@@ -72,6 +99,7 @@ def test_under_steady_load_with_nothing_lost_nothing_is_healed(pipeline, workloa
 
     assert healed(worker) == 0, worker.log()
     assert "from the queue meanwhile" not in worker.log()
+    assert healed_and_duplicates(port) == (0, 0, 0)
 
 
 def test_a_purged_queue_heals_exactly_the_purged_events(pipeline, workload):
@@ -85,12 +113,16 @@ def test_a_purged_queue_heals_exactly_the_purged_events(pipeline, workload):
     missing = pipeline.outbox_size() - before
     purge_once_queued(pipeline, missing)
 
+    port = free_port()
     worker = pipeline.start_worker(
-        DASHBOARD_SYNC_INTERVAL_SECONDS="1", DASHBOARD_HEAL_AFTER_SECONDS="2"
+        DASHBOARD_SYNC_INTERVAL_SECONDS="1",
+        DASHBOARD_HEAL_AFTER_SECONDS="2",
+        DASHBOARD_WORKER_METRICS_PORT=str(port),
     )
     pipeline.wait_converged()
 
     assert healed(worker) == missing, worker.log()
+    assert healed_and_duplicates(port) == (missing, 0, 0)
     assert pipeline.processed() == pipeline.outbox_size()
 
 
