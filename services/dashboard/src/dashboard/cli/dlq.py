@@ -100,7 +100,8 @@ def dlq_show(letter_id: int, as_json: bool) -> None:
     """Print everything kept about dead letter ID, its body included.
 
     The body is shown as indented JSON when it parses, else as text with control
-    characters escaped. An unknown ID is an error (exit 1).
+    characters escaped; the routing key, headers and content type it arrived with, or
+    "(not kept)" for letters kept before they were. An unknown ID is an error (exit 1).
     """
     from dashboard.worker.dead_letters import list_letters
 
