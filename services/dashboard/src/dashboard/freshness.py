@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.appstore_client import AppstoreClient
 from dashboard.errors import AppstoreUnavailable
@@ -76,7 +77,8 @@ class HeadChecker:
     """Asks the Appstore for its log's head when nobody has for :data:`HEAD_MAX_AGE`.
 
     Of the processes that find the check stale, one claims it (``attempted_at``) and asks;
-    the others go on with the head as it was. Failures are logged and wait their turn.
+    the others go on with the head as it was. Failures (the Appstore or the database
+    unreachable) are logged and wait for the next period; they never fail the caller.
 
     Parameters:
         database: the Dashboard's database.
@@ -92,15 +94,16 @@ class HeadChecker:
         if self._client is None:
             return False
         now = now or datetime.now(UTC)
-        if not self._claim(now):
-            return False
         try:
+            if not self._claim(now):
+                return False
             head = self._client.log_head()
-        except AppstoreUnavailable as error:
-            log.warning("could not read the head of the Appstore's log: %s", error)
+            with self._database.transaction() as session:
+                record_head(session, head, now)
+        except (AppstoreUnavailable, SQLAlchemyError) as error:
+            # The answer goes out with the head as last checked; the next period tries again.
+            log.warning("could not check the head of the Appstore's log: %s", error)
             return False
-        with self._database.transaction() as session:
-            record_head(session, head, now)
         return True
 
     def _claim(self, now: datetime) -> bool:

@@ -17,7 +17,6 @@ from sqlalchemy import text
 
 from dashboard.app import create_app
 from dashboard.config import Settings
-
 from servicekit.testing import free_port
 
 from .pipeline import PASSWORD
