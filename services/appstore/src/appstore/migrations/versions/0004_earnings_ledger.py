@@ -11,6 +11,9 @@ Downgrading first pays every pending entry into its owner's balance, as the sett
 so no credit is lost on the way back.
 """
 
+import contextlib
+import warnings
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -22,15 +25,26 @@ depends_on = None
 UNSETTLED = "settled_at IS NULL"
 
 
+@contextlib.contextmanager
+def _batch(table: str):
+    """``op.batch_alter_table``. SQLite rebuilds the table and reflects the tables it refers
+    to; SQLAlchemy cannot reflect the case-insensitive username index of users and warns
+    so each time, harmlessly (the rebuild leaves users alone)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection", sa.exc.SAWarning)
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            yield batch_op
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("purchases", schema=None) as batch_op:
+    with _batch("purchases") as batch_op:
         batch_op.add_column(sa.Column("owner_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("settled_at", sa.DateTime(timezone=True), nullable=True))
     op.execute(
         "UPDATE purchases SET settled_at = created_at,"
         " owner_id = (SELECT apps.owner_id FROM apps WHERE apps.id = purchases.app_id)"
     )
-    with op.batch_alter_table("purchases", schema=None) as batch_op:
+    with _batch("purchases") as batch_op:
         batch_op.alter_column("owner_id", existing_type=sa.Integer(), nullable=False)
         batch_op.create_foreign_key(
             batch_op.f("fk_purchases_owner_id_users"), "users", ["owner_id"], ["id"]
@@ -43,7 +57,7 @@ def upgrade() -> None:
             sqlite_where=sa.text(UNSETTLED),
         )
 
-    with op.batch_alter_table("apps", schema=None) as batch_op:
+    with _batch("apps") as batch_op:
         batch_op.add_column(
             sa.Column("settled_purchases", sa.Integer(), server_default="0", nullable=False)
         )
@@ -59,9 +73,9 @@ def downgrade() -> None:
         f" WHERE purchases.owner_id = users.id AND {UNSETTLED})"
         f" WHERE id IN (SELECT owner_id FROM purchases WHERE {UNSETTLED})"
     )
-    with op.batch_alter_table("apps", schema=None) as batch_op:
+    with _batch("apps") as batch_op:
         batch_op.drop_column("settled_purchases")
-    with op.batch_alter_table("purchases", schema=None) as batch_op:
+    with _batch("purchases") as batch_op:
         batch_op.drop_index("ix_purchases_unsettled")
         batch_op.drop_constraint(batch_op.f("fk_purchases_owner_id_users"), type_="foreignkey")
         batch_op.drop_column("settled_at")
