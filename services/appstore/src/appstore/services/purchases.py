@@ -22,6 +22,7 @@ from appstore.errors import (
 )
 from appstore.models import App, IdempotencyRecord, Purchase, User, utcnow
 from appstore.security.principal import Principal
+from appstore.services import purchase_statement
 from appstore.settlement import settle
 from sqlstore import Database, dialect_insert
 
@@ -55,6 +56,11 @@ def purchase(
         InsufficientCredit: the buyer's credit is below the price.
         InvalidRequest: the key was used before for another app.
     """
+    if idempotency_key is None and not db.is_sqlite:
+        with db.single_statements() as connection:
+            bought = purchase_statement.purchase(connection, buyer, app_id)
+        if bought is not None:
+            return bought
     try:
         with db.transaction() as session:
             return _purchase(session, buyer, app_id, idempotency_key)
