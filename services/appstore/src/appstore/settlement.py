@@ -24,9 +24,11 @@ from prometheus_client import Counter as Total
 from prometheus_client import Gauge
 from sqlalchemy import Column, Connection, Engine, case, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from appstore.models import App, Purchase, User, utcnow
 from servicekit.backoff import Backoff, sleep_unless_stopped
+from sqlstore import Database
 
 log = logging.getLogger("appstore.settlement")
 
@@ -103,7 +105,7 @@ def _add(connection: Connection, key: Column, column: Column, amounts: Counter[i
     )
 
 
-def pending_age(connection: Connection) -> float:
+def pending_age(connection: Connection | Session) -> float:
     """Seconds since the oldest pending purchase was made (0 when none is pending)."""
     oldest = connection.scalar(
         select(func.min(Purchase.created_at)).where(Purchase.settled_at.is_(None))
@@ -111,17 +113,21 @@ def pending_age(connection: Connection) -> float:
     return 0.0 if oldest is None else max(0.0, (utcnow() - oldest).total_seconds())
 
 
+_ANY_PENDING = select(Purchase.id).where(Purchase.settled_at.is_(None)).limit(1)
+_NOTHING = Settled(0, 0, 0, 0)
+
+
 class Settler:
     """Settles pending earnings until told to stop; several may run against one database.
 
     Parameters:
-        engine: the Appstore database.
+        db: the Appstore database.
         interval: seconds to wait after a pass that found less than a full batch.
         batch_size: most entries per transaction.
     """
 
-    def __init__(self, engine: Engine, interval: float = 0.25, batch_size: int = 5000) -> None:
-        self.engine = engine
+    def __init__(self, db: Database, interval: float = 0.25, batch_size: int = 5000) -> None:
+        self.db = db
         self.interval = interval
         self.batch_size = batch_size
         self._gauge_due = 0.0
@@ -142,16 +148,21 @@ class Settler:
                 sleep_unless_stopped(self.interval, should_stop)
 
     def settle_once(self) -> Settled:
-        """One batch in its own transaction."""
-        with self.engine.begin() as connection:
-            done = settle(connection, self.batch_size)
-            self._update_gauge(connection)
+        """One batch in its own transaction, if anything is pending."""
+        # Looked for with a plain read first: an idle pass then takes no write lock (on
+        # SQLite, the database's only one) and no transaction.
+        with self.db.reading() as session:
+            self._update_gauge(session)
+            if session.scalar(_ANY_PENDING) is None:
+                return _NOTHING
+        with self.db.transaction() as session:
+            done = settle(session.connection(), self.batch_size)
         if done.entries:
             SETTLED.inc(done.entries)
             log.debug("settled %d entries, %d credits", done.entries, done.credits)
         return done
 
-    def _update_gauge(self, connection: Connection) -> None:
+    def _update_gauge(self, connection: Connection | Session) -> None:
         now = time.monotonic()
         if now >= self._gauge_due:
             self._gauge_due = now + 1.0

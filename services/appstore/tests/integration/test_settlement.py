@@ -137,7 +137,7 @@ def test_the_settler_loop_settles_what_arrives_and_stops_when_told(client, api, 
     app = api.app(owner, price=30)
     stop = threading.Event()
     settler = threading.Thread(
-        target=Settler(components.db.engine, interval=0.02).run, args=(stop.is_set,)
+        target=Settler(components.db, interval=0.02).run, args=(stop.is_set,)
     )
     settler.start()
     try:

@@ -125,7 +125,7 @@ def relay(batch_size: int, metrics_port: int, metrics_host: str, settle_interval
             "(GET /api/v1/events/) but reach no other process"
         )
     settler = threading.Thread(
-        target=Settler(parts.db.engine, settle_interval).run, args=(stop.is_set,), name="settler"
+        target=Settler(parts.db, settle_interval).run, args=(stop.is_set,), name="settler"
     )
     settler.start()
     try:
