@@ -182,3 +182,36 @@ def test_one_hot_seller_conserves_credit_at_every_instant(
     with components.db.reading() as session:
         settled_counts = session.scalars(select(App.settled_purchases)).all()
     assert settled_counts == [16] * len(apps)
+
+
+def test_a_developer_spends_pending_earnings_while_settlers_run(
+    api, components, live_server, start_relay
+):
+    # The developer's own purchases settle the developer's pending earnings in their
+    # transactions, while the apps keep selling and two relays' settlers settle the same
+    # entries: every purchase the shown balance covers goes through, none deadlocks.
+    developer = api.user()
+    own_apps = [api.app(developer, price=PRICE) for _ in range(2)]
+    first_buyers = [api.user(credit=PRICE) for _ in range(10)]
+    assert _in_parallel(
+        [lambda b=buyer: _buy(live_server, b, own_apps[0]["id"]) for buyer in first_buyers]
+    ) == {201: 10}
+    assert api.balance(developer) == 10 * PRICE
+    others = [api.app(api.user(), price=PRICE) for _ in range(10)]
+    later_buyers = [api.user(credit=PRICE) for _ in range(20)]
+    credit_before = _total_credit(components)
+    relays = [start_relay(wait_leading=False), start_relay(wait_leading=False)]
+
+    statuses = _in_parallel(
+        [lambda a=app: _buy(live_server, developer, a["id"]) for app in others]
+        + [lambda b=buyer: _buy(live_server, b, own_apps[1]["id"]) for buyer in later_buyers]
+    )
+
+    assert statuses == {201: 30}, [relay.describe() for relay in relays]
+    assert api.balance(developer) == 20 * PRICE
+    assert _total_credit(components) == credit_before
+    deadline = time.monotonic() + 30
+    while _settled(components, developer["id"])[1]:
+        assert time.monotonic() < deadline, [relay.describe() for relay in relays]
+        time.sleep(0.05)
+    assert _settled(components, developer["id"]) == (20 * PRICE, 0)

@@ -165,8 +165,11 @@ def _debit(connection: Connection, buyer_id: int, app_id: int, price: int) -> No
     if connection.execute(_DEBIT, values).first() is not None:
         return
     # A developer spending what their apps just earned: settle it now rather than refuse
-    # a purchase that the balance they are shown covers.
-    if settle(connection, owner_id=buyer_id).credits and connection.execute(_DEBIT, values).first():
+    # a purchase that the balance they are shown covers. The debit is tried again even if
+    # nothing was left to settle here: a concurrent purchase by the same buyer, or the
+    # settler, may have just settled it (this waited for them).
+    settle(connection, owner_id=buyer_id)
+    if connection.execute(_DEBIT, values).first() is not None:
         return
     balance = connection.scalar(select(User.credit).where(User.id == buyer_id))
     raise InsufficientCredit(f"App {app_id} costs {price} credits; your balance is {balance}.")
