@@ -61,7 +61,9 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(320))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="user")
-    credit: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The settled balance: grants and spending land here at once, earnings when the settler
+    # folds them in (see appstore.settlement). Read ``credit``, which adds what is pending.
+    settled_credit: Mapped[int] = mapped_column("credit", BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -70,14 +72,37 @@ Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
 class Purchase(Base):
+    """A purchase, and the ledger entry of the owner's earnings from it.
+
+    The buyer is debited in the purchase's transaction; the owner is paid later, when the
+    settler adds ``price`` to the owner's settled balance and stamps ``settled_at`` in one
+    transaction (see appstore.settlement). Until then the entry is pending, and every
+    reader of a balance adds it: credit is conserved in every snapshot.
+    """
+
     __tablename__ = "purchases"
-    __table_args__ = (UniqueConstraint("buyer_id", "app_id"),)
+    __table_args__ = (
+        UniqueConstraint("buyer_id", "app_id"),
+        # Only the pending entries: the settler's queue, and the pending part of a balance
+        # (by owner) or of a purchase count (by owner and app). It stays as small as the
+        # settler's backlog however many purchases the store holds.
+        Index(
+            "ix_purchases_unsettled",
+            "owner_id",
+            "app_id",
+            postgresql_where=text("settled_at IS NULL"),
+            sqlite_where=text("settled_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     app_id: Mapped[int] = mapped_column(ForeignKey("apps.id"), index=True)
     buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The app's owner at the time of the purchase: who earns ``price``.
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     price: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     # Copied from the app into the purchase answer; the buyer has bought the right to see them.
     access_link = None
@@ -100,12 +125,20 @@ class App(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Settled purchases, counted by the settler off the purchase's path: a counter bumped
+    # by each purchase would put a hot row lock on every purchase of a popular app.
+    settled_purchases: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
-    # Counted on read rather than kept as a column: a counter would add a hot row lock to
-    # every purchase of a popular app, and the (app_id) index makes the count cheap.
+    # What readers see: the settled count plus the pending purchases, found in the small
+    # partial index, so the count is exact and costs no more as the store grows.
     purchases_count: Mapped[int] = column_property(
-        select(func.count(Purchase.id))
-        .where(Purchase.app_id == id)
+        settled_purchases
+        + select(func.count())
+        .where(
+            Purchase.owner_id == owner_id,
+            Purchase.app_id == id,
+            Purchase.settled_at.is_(None),
+        )
         .correlate_except(Purchase)
         .scalar_subquery(),
         deferred=True,
@@ -117,6 +150,18 @@ class App(Base):
     @property
     def is_listed(self) -> bool:
         return self.verified and self.deleted_at is None
+
+
+# A balance as every reader sees it: settled credit plus the earnings still pending, in one
+# statement and so one snapshot, in which a purchase and a settlement each move credit
+# atomically. Set here because it needs Purchase.
+User.credit = column_property(
+    User.settled_credit
+    + select(func.coalesce(func.sum(Purchase.price), 0))
+    .where(Purchase.owner_id == User.id, Purchase.settled_at.is_(None))
+    .correlate_except(Purchase)
+    .scalar_subquery()
+)
 
 
 class CreditGrant(Base):

@@ -164,3 +164,39 @@ def test_downgrade_gives_the_status_codes_back(empty_url):
     )
     upgrade(empty_url)
     assert dict(rows(empty_url, "SELECT key, outcome FROM idempotency_records")) == OUTCOMES
+
+
+def test_upgrade_to_the_ledger_settles_old_purchases_and_counts_them(empty_url):
+    upgrade(empty_url, "0002")
+    fill_at_0002(empty_url)
+
+    upgrade(empty_url, "0004")
+
+    assert rows(empty_url, "SELECT owner_id, settled_at IS NOT NULL FROM purchases") == [(1, True)]
+    assert rows(empty_url, "SELECT id, settled_purchases FROM apps") == [(1, 1)]
+    assert rows(empty_url, "SELECT id, credit FROM users ORDER BY id") == [(1, 0), (2, 0), (3, 0)]
+
+
+def test_downgrade_from_the_ledger_pays_pending_earnings_into_balances(empty_url):
+    upgrade(empty_url, "0002")
+    fill_at_0002(empty_url)
+    upgrade(empty_url)
+    db = Database(empty_url)
+    try:
+        with db.transaction() as session:
+            session.execute(text("UPDATE users SET credit = 30 WHERE id = 3"))
+            if not db.is_sqlite:  # the old purchase was inserted with its id
+                session.execute(text("SELECT setval('purchases_id_seq', 1)"))
+        purchases.purchase(db, Principal(3, "u3", "user"), 1)
+    finally:
+        db.dispose()
+    assert rows(empty_url, "SELECT id, credit FROM users ORDER BY id") == [(1, 0), (2, 0), (3, 0)]
+
+    command.downgrade(alembic_config(HERE, empty_url), "0003")
+
+    assert rows(empty_url, "SELECT id, credit FROM users ORDER BY id") == [(1, 30), (2, 0), (3, 0)]
+    assert rows(empty_url, "SELECT count(*) FROM purchases") == [(2,)]
+    upgrade(empty_url)
+    assert rows(empty_url, "SELECT count(*) FROM purchases WHERE settled_at IS NULL") == [(0,)]
+    assert rows(empty_url, "SELECT id, settled_purchases FROM apps") == [(1, 2)]
+    assert rows(empty_url, "SELECT id, credit FROM users ORDER BY id") == [(1, 30), (2, 0), (3, 0)]

@@ -82,8 +82,19 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     default=lambda: os.environ.get("APPSTORE_RELAY_METRICS_HOST", "127.0.0.1"),
     show_default="APPSTORE_RELAY_METRICS_HOST or 127.0.0.1",
 )
-def relay(batch_size: int, metrics_port: int, metrics_host: str) -> None:
-    """Publish the outbox to the broker until SIGINT/SIGTERM (several may run; one leads)."""
+@click.option(
+    "--settle-interval",
+    default=lambda: float(os.environ.get("APPSTORE_SETTLE_INTERVAL_SECONDS", "0.25")),
+    show_default="APPSTORE_SETTLE_INTERVAL_SECONDS or 0.25",
+    type=click.FloatRange(0.01, 60),
+    help="Seconds the settler of owners' earnings waits when nothing is pending.",
+)
+def relay(batch_size: int, metrics_port: int, metrics_host: str, settle_interval: float) -> None:
+    """Publish the outbox to the broker until SIGINT/SIGTERM (several may run; one leads).
+
+    Beside it, on a thread of its own, the settler pays owners' pending earnings into
+    their balances (every relay runs one; they share the work).
+    """
     import logging
     import signal
     import threading
@@ -93,6 +104,7 @@ def relay(batch_size: int, metrics_port: int, metrics_host: str) -> None:
     from appstore.bootstrap import bootstrap
     from appstore.relay.publisher import make_publisher
     from appstore.relay.relay import Relay
+    from appstore.settlement import Settler
     from servicekit import logs
 
     logs.configure("appstore-relay")
@@ -112,8 +124,16 @@ def relay(batch_size: int, metrics_port: int, metrics_host: str) -> None:
             "BROKER_URL is the in-process broker: events are numbered for the event log API "
             "(GET /api/v1/events/) but reach no other process"
         )
-    publisher = make_publisher(parts.settings.broker_url)
-    Relay(parts.db.engine, publisher, parts.settings.data_dir, batch_size).run(stop.is_set)
+    settler = threading.Thread(
+        target=Settler(parts.db, settle_interval).run, args=(stop.is_set,), name="settler"
+    )
+    settler.start()
+    try:
+        publisher = make_publisher(parts.settings.broker_url)
+        Relay(parts.db.engine, publisher, parts.settings.data_dir, batch_size).run(stop.is_set)
+    finally:
+        stop.set()
+        settler.join()
 
 
 @main.group()

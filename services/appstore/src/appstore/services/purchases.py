@@ -22,6 +22,8 @@ from appstore.errors import (
 )
 from appstore.models import App, IdempotencyRecord, Purchase, User, utcnow
 from appstore.security.principal import Principal
+from appstore.services import purchase_statement
+from appstore.settlement import settle
 from sqlstore import Database, dialect_insert
 
 #: The outcome an idempotency record keeps for a purchase that went through.
@@ -32,7 +34,8 @@ _REPLAYABLE = {e.outcome: e for e in (Forbidden, NotFound, Conflict, Insufficien
 def purchase(
     db: Database, buyer: Principal, app_id: int, idempotency_key: str | None = None
 ) -> Purchase:
-    """Buy an app: debit the buyer, credit the owner and record the purchase atomically.
+    """Buy an app: debit the buyer, record the purchase (the owner's pending earnings) and
+    its event atomically.
 
     With an ``idempotency_key`` the first answer (success or refusal) is kept and every
     retry with the same key gets that answer again.
@@ -53,6 +56,11 @@ def purchase(
         InsufficientCredit: the buyer's credit is below the price.
         InvalidRequest: the key was used before for another app.
     """
+    if idempotency_key is None and not db.is_sqlite:
+        with db.single_statements() as connection:
+            bought = purchase_statement.purchase(connection, buyer, app_id)
+        if bought is not None:
+            return bought
     try:
         with db.transaction() as session:
             return _purchase(session, buyer, app_id, idempotency_key)
@@ -71,26 +79,21 @@ _APP_FOR_SALE = select(
 ).where(App.id == bindparam("app_id"))
 _DEBIT = (
     update(User)
-    .where(User.id == bindparam("user_id"), User.credit >= bindparam("price"))
-    .values(credit=User.credit - bindparam("price"))
+    .where(User.id == bindparam("user_id"), User.settled_credit >= bindparam("price"))
+    .values({User.settled_credit: User.settled_credit - bindparam("price")})
     .returning(User.id)
-)
-_CREDIT = (
-    update(User)
-    .where(User.id == bindparam("user_id"))
-    .values(credit=User.credit + bindparam("price"))
 )
 
 
 def _purchase(session: Session, buyer: Principal, app_id: int, key: str | None) -> Purchase:
     """One purchase in the caller's transaction; the order of statements is deliberate.
 
-    No row is locked up front. The (buyer, app) unique key stops a second copy, the
-    conditional debit stops overspending, and the idempotency key's primary key makes a
-    concurrent retry wait for the first answer. The two balances are updated last and in
-    id order: row locks are held only for the last statements and the commit (a popular
-    owner's row is the hottest lock in the store), and two users buying each other's apps
-    at once lock in the same order instead of deadlocking.
+    No row is locked up front, and the owner's row not at all: the owner's earnings are the
+    purchase row itself, pending until the settler pays them (see appstore.settlement), so
+    purchases of one popular developer's apps never queue on that developer's balance. The
+    (buyer, app) unique key stops a second copy, the conditional debit of the buyer's row,
+    the only row lock, stops overspending, and the idempotency key's primary key makes a
+    concurrent retry wait for the first answer.
     """
     # Core statements on the session's connection: this is the hottest path of the store,
     # and the ORM's bookkeeping would cost more than the statements themselves.
@@ -122,20 +125,12 @@ def _purchase(session: Session, buyer: Principal, app_id: int, key: str | None) 
         on_unique=Conflict(f"You already own app {app_id}."),
         app_id=app_id,
         buyer_id=buyer.user_id,
+        owner_id=app.owner_id,
         price=app.price,
         created_at=created_at,
     )
     if app.price:
-        for user_id in sorted((buyer.user_id, app.owner_id)):
-            if user_id == app.owner_id:
-                connection.execute(_CREDIT, {"user_id": user_id, "price": app.price})
-            elif (
-                connection.execute(_DEBIT, {"user_id": user_id, "price": app.price}).first() is None
-            ):
-                balance = connection.scalar(select(User.credit).where(User.id == user_id))
-                raise InsufficientCredit(
-                    f"App {app_id} costs {app.price} credits; your balance is {balance}."
-                )
+        _debit(connection, buyer.user_id, app_id, app.price)
     outbox.record(
         connection,
         "AppPurchased",
@@ -157,6 +152,27 @@ def _purchase(session: Session, buyer: Principal, app_id: int, key: str | None) 
     )
     bought.access_link, bought.access_key = app.access_link, app.access_key
     return bought
+
+
+def _debit(connection: Connection, buyer_id: int, app_id: int, price: int) -> None:
+    """Take ``price`` from the buyer's settled credit, paying in the buyer's own pending
+    earnings first if the settled credit alone is short.
+
+    Raises:
+        InsufficientCredit: the buyer's whole balance, pending earnings included, is short.
+    """
+    values = {"user_id": buyer_id, "price": price}
+    if connection.execute(_DEBIT, values).first() is not None:
+        return
+    # A developer spending what their apps just earned: settle it now rather than refuse
+    # a purchase that the balance they are shown covers. The debit is tried again even if
+    # nothing was left to settle here: a concurrent purchase by the same buyer, or the
+    # settler, may have just settled it (this waited for them).
+    settle(connection, owner_id=buyer_id)
+    if connection.execute(_DEBIT, values).first() is not None:
+        return
+    balance = connection.scalar(select(User.credit).where(User.id == buyer_id))
+    raise InsufficientCredit(f"App {app_id} costs {price} credits; your balance is {balance}.")
 
 
 def _insert(connection: Connection, model, on_unique, **values) -> int | None:

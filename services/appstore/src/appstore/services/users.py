@@ -52,7 +52,8 @@ def register(
             )
             if initial_credit:
                 _grant(session, user.id, user.id, initial_credit, "initial credit")
-                session.refresh(user)
+            # The balance is a SQL expression, not a stored value: read it before returning.
+            session.refresh(user)
             return user
     except IntegrityError as error:  # lost a race with a concurrent registration
         raise Conflict(f"Username {username!r} is already taken.") from error
@@ -102,13 +103,13 @@ def grant_credit(
 
 
 def _grant(session, granted_by: int, user_id: int, amount: int, note: str | None) -> None:
-    credit = session.scalar(
+    granted = session.scalar(
         update(User)
         .where(User.id == user_id)
-        .values(credit=User.credit + amount)
-        .returning(User.credit)
+        .values({User.settled_credit: User.settled_credit + amount})
+        .returning(User.id)
     )
-    if credit is None:
+    if granted is None:
         raise NotFound(f"User {user_id} does not exist.")
     grant = CreditGrant(user_id=user_id, amount=amount, granted_by=granted_by, note=note)
     session.add(grant)
@@ -131,6 +132,9 @@ def set_role(db: Database, user_id: int, role: str) -> User:
         if user is None:
             raise NotFound(f"User {user_id} does not exist.")
         user.role = role
+        session.flush()
+        # The flush expired the balance (a SQL expression); read it in this transaction.
+        session.refresh(user, ["credit"])
         return user
 
 

@@ -39,7 +39,13 @@ class AppSchema(Schema):
     verified = fields.Boolean()
     created_at = UtcDateTime()
     updated_at = UtcDateTime()
-    purchases_count = fields.Integer()
+    purchases_count = fields.Integer(
+        metadata={
+            "description": "Purchases of the app, exact at the moment of reading: the count "
+            "the settler keeps on the app plus the purchases it has not settled yet "
+            "(usually under a second's worth)."
+        }
+    )
     access_link = fields.String(metadata={"description": "Only for the owner, buyers and admins."})
     access_key = fields.String(metadata={"description": "Only for the owner, buyers and admins."})
 

@@ -43,7 +43,13 @@ class UserSchema(Schema):
     username = fields.String()
     email = fields.String()
     role = fields.String(metadata={"enum": list(ROLES)})
-    credit = fields.Integer(metadata={"description": "Balance in credits."})
+    credit = fields.Integer(
+        metadata={
+            "description": "Balance in credits, exact at the moment of reading: it includes "
+            "earnings from the user's apps that the settler has not yet moved into the "
+            "settled balance, and they can be spent at once."
+        }
+    )
     created_at = UtcDateTime()
 
 
