@@ -52,6 +52,7 @@ def searchable(api):
         ("/", ["slash"]),
         ("c", ["photo", "music", "chess", "percent", "thousand", "underscore", "letters", "slash"]),
         ("nothing like this", []),
+        ("", ["photo", "music", "chess", "percent", "thousand", "underscore", "letters", "slash"]),
     ],
 )
 def test_search_is_case_insensitive_and_literal(client, searchable, q, expected):
@@ -74,5 +75,17 @@ def test_search_of_your_own_apps_finds_unverified_ones(client, api):
     hidden = api.app(owner, title="Draft Photo", verified=False)
     listed = api.app(owner, title="Listed Photo")
     api.app(owner, title="Chess")
-    response = client.get(APPS, query_string={"q": "PHOTO", "mine": "true"}, headers=owner["headers"])
+    response = client.get(
+        APPS, query_string={"q": "PHOTO", "mine": "true"}, headers=owner["headers"]
+    )
     assert ids(response) == [hidden["id"], listed["id"]]
+
+
+def test_the_search_parameter_is_documented(client):
+    spec = client.get("/api/openapi.json").get_json()
+    parameters = spec["paths"][APPS]["get"]["parameters"]
+    q = next(p for p in parameters if p["name"] == "q")
+    assert q["in"] == "query"
+    assert q["schema"]["maxLength"] == 200
+    assert "title or description" in q["description"]
+    assert "case-insensitively" in q["description"]

@@ -1,7 +1,12 @@
-"""On PostgreSQL the catalogue's search is served by its trigram indexes, not a scan of apps.
+"""On PostgreSQL the catalogue's search can be served by its trigram indexes.
 
-Thousands of apps are enough for the planner to prefer the indexes on its own; the plans
-checked are those of the very statements the endpoint sends, captured as it runs.
+The plans checked are those of the very statements the endpoint sends, captured as it runs,
+explained with sequential and plain index scans disabled (a GIN index is read by bitmap
+scans): where the trigram indexes cannot serve a statement (another expression than the
+index's, an operator their class lacks) PostgreSQL still scans, so the test fails. Whether
+the planner prefers the indexes on its own depends on the data: at 100,000 apps with
+word-like text it does (``bench/catalogue.py`` measures both ways); on a few thousand it
+rightly scans.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from sqlalchemy import event, text
 from .helpers import ids, pagination
 
 APPS = "/api/v1/apps/"
-COUNT = 5000
+COUNT = 2000
 INDEXES = {"ix_apps_title_trgm", "ix_apps_description_trgm"}
 
 
@@ -25,7 +30,7 @@ def word(n: int) -> str:
 
 @pytest.fixture
 def many_apps(api, components):
-    """``COUNT`` verified apps with hex titles and descriptions, analysed for the planner."""
+    """``COUNT`` verified apps with hex titles and descriptions, analysed."""
     owner = api.user()
     with components.db.engine.begin() as connection:
         connection.execute(
@@ -61,10 +66,14 @@ def plans_of_searches(client, components, owner, q) -> tuple[object, list[str]]:
     raw = engine.raw_connection()
     try:
         with raw.cursor() as cursor:
+            # For this transaction only, which is rolled back.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_indexscan = off")
             for statement, parameters in sent:
                 cursor.execute(f"EXPLAIN (FORMAT JSON) {statement}", parameters)
                 plans.append(json.dumps(cursor.fetchone()[0]))
     finally:
+        raw.rollback()
         raw.close()
     return response, plans
 
@@ -73,7 +82,7 @@ def plans_of_searches(client, components, owner, q) -> tuple[object, list[str]]:
     ("q", "matches"),
     [
         (word(1234)[3:12].upper(), lambda title, description: word(1234) in title.lower()),
-        (word(1002345)[5:14], lambda title, description: word(1002345) in description),
+        (word(1001234)[5:14], lambda title, description: word(1001234) in description),
     ],
     ids=["title", "description"],
 )
@@ -82,7 +91,8 @@ def test_search_reads_the_trigram_indexes(client, components, many_apps, q, matc
     expected = sorted(
         row.id for row in rows if q.lower() in row.title.lower() or q.lower() in row.description
     )
-    assert expected and all(matches(row.title, row.description) for row in rows if row.id in expected)
+    assert expected
+    assert all(matches(row.title, row.description) for row in rows if row.id in expected)
 
     response, plans = plans_of_searches(client, components, owner, q)
 
@@ -91,4 +101,5 @@ def test_search_reads_the_trigram_indexes(client, components, many_apps, q, matc
     assert len(plans) == 2  # the count, and the page
     for plan in plans:
         assert '"Seq Scan"' not in plan, plan
+        assert '"Index Name": "pk_apps"' not in plan, plan
         assert all(f'"Index Name": "{name}"' in plan for name in INDEXES), plan
