@@ -6,8 +6,9 @@ search. Purchases are made by ``INSERT ... SELECT generate_series`` and apps by 
 seconds where the API would take hours. What the schema and the service promise still holds:
 every purchase names a user and an app that exist, no buyer owns what they bought, each
 (buyer, app) pair once, every credit was granted (``credit_grants``), balances are what the
-grants less the purchases make them, and ``apps.purchases_count``, where the schema has that
-column, is each app's number of purchases.
+grants less the purchases make them; and where the schema keeps a purchase count on each
+app (``apps.purchases_count`` or ``apps.settled_purchases``) or records on each purchase the
+owner it pays and when that was settled, those are filled too (checked at run time).
 """
 
 from __future__ import annotations
@@ -59,9 +60,10 @@ def _finish(cursor) -> None:
         " FROM purchases p JOIN apps a ON a.id = p.app_id GROUP BY a.owner_id) sales"
         " WHERE sales.owner_id = users.id"
     )
-    if "purchases_count" in columns(cursor, "apps"):
+    # A count kept on the app, by whichever name the schema gives it.
+    for counter in {"purchases_count", "settled_purchases"} & columns(cursor, "apps"):
         cursor.execute(
-            "UPDATE apps SET purchases_count = counted.n FROM (SELECT app_id, count(*) AS n"
+            f"UPDATE apps SET {counter} = counted.n FROM (SELECT app_id, count(*) AS n"
             " FROM purchases GROUP BY app_id) counted WHERE counted.app_id = apps.id"
         )
     for table in ("users", "apps", "purchases", "credit_grants"):
@@ -79,6 +81,28 @@ def columns(cursor, table: str) -> set[str]:
         (table,),
     )
     return {row[0] for row in cursor.fetchall()}
+
+
+def _purchases_insert(have: set[str]) -> str:
+    """``INSERT ... SELECT generate_series`` of purchases, with ``{app}`` and ``{buyer}`` to
+    fill in as SQL of ``n``; each is paid to the app's owner, at once.
+
+    Where purchases record the owner they pay (``owner_id``) and when that was settled into
+    the owner's balance (``settled_at``), both are filled: settled when made, as the
+    balances ``_finish`` sets already hold the earnings.
+    """
+    names, values = ["app_id", "buyer_id", "price", "created_at"], ["app", "buyer", PRICE, "at"]
+    if "owner_id" in have:  # the formula seed_listing gives apps their owners by
+        names.append("owner_id")
+        values.append("%(first_owner)s + (app - 1) %% %(owners)s")
+    if "settled_at" in have:
+        names.append("settled_at")
+        values.append("at")
+    return (
+        f"INSERT INTO purchases ({', '.join(names)}) SELECT {', '.join(map(str, values))}"
+        " FROM (SELECT {app} AS app, {buyer} AS buyer, now() - make_interval(secs => n) AS at"
+        " FROM generate_series(0, %(count)s - 1) n) made"
+    )
 
 
 def seed_listing(url: str, purchases: int, apps: int, owners: int, hot_share: float) -> dict:
@@ -110,20 +134,17 @@ def seed_listing(url: str, purchases: int, apps: int, owners: int, hot_share: fl
                 " FROM generate_series(1, %(apps)s) n",
                 {"first_owner": first_owner, "owners": owners, "price": PRICE, "apps": apps},
             )
+            insert = _purchases_insert(columns(cursor, "purchases"))
+            values = {"first_buyer": first_buyer, "first_owner": first_owner, "owners": owners}
             # The hot app: buyers first_buyer, first_buyer + 1, ...
             cursor.execute(
-                "INSERT INTO purchases (app_id, buyer_id, price, created_at)"
-                " SELECT 1, %(first_buyer)s + n, %(price)s, now() - make_interval(secs => n)"
-                " FROM generate_series(0, %(hot)s - 1) n",
-                {"first_buyer": first_buyer, "price": PRICE, "hot": hot},
+                insert.format(app="1", buyer="%(first_buyer)s + n"), {**values, "count": hot}
             )
             # Every other app in turn: purchase n is app 2 + n mod (apps - 1) by buyer
             # n div (apps - 1), so no (buyer, app) pair comes twice.
             cursor.execute(
-                "INSERT INTO purchases (app_id, buyer_id, price, created_at)"
-                " SELECT 2 + n %% %(others)s, %(first_buyer)s + n / %(others)s, %(price)s,"
-                " now() - make_interval(secs => n) FROM generate_series(0, %(rest)s - 1) n",
-                {"others": apps - 1, "first_buyer": first_buyer, "price": PRICE, "rest": rest},
+                insert.format(app="2 + n %% %(others)s", buyer="%(first_buyer)s + n / %(others)s"),
+                {**values, "count": rest, "others": apps - 1},
             )
             _finish(cursor)
     finally:
