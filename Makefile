@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/relay_publish.py
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/rebuild.py
+	$(BIN)/python bench/catalogue.py
 	$(BIN)/python bench/dashboard_reads.py
 	$(BIN)/python bench/freshness.py
 

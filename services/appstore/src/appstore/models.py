@@ -232,3 +232,16 @@ class IdempotencyRecord(Base):
     outcome: Mapped[str] = mapped_column(String(40))
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The catalogue's search is lower(title/description) LIKE '%…%'. On PostgreSQL a trigram
+# index (pg_trgm, GIN) on each of those expressions finds the matching rows without reading
+# every app; SQLite has no such index and scans, which is fine at an embedded store's size.
+for _column in (App.title, App.description):
+    Index(
+        f"ix_apps_{_column.key}_trgm",
+        func.lower(_column).label(f"lower_{_column.key}"),
+        postgresql_using="gin",
+        postgresql_ops={f"lower_{_column.key}": "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")
+del _column

@@ -1,4 +1,4 @@
-"""The catalogue: create, list, search, read, change, delist and verify apps."""
+"""The catalogue: create, list, read, change, delist and verify apps (search: test_search.py)."""
 
 from __future__ import annotations
 
@@ -209,50 +209,6 @@ def test_catalogue_hides_access_from_non_buyers(client, shelf):
     assert mine["access_key"] == shelf["theirs"]["access_key"]
     assert "access_key" not in foreign
     assert "access_link" not in foreign
-
-
-@pytest.fixture
-def searchable(api):
-    owner = api.user()
-    made = {
-        "photo": api.app(owner, title="Photo Editor", description="Edit pictures."),
-        "music": api.app(owner, title="Music Box", description="Plays PHOTOGRAPHIC sounds."),
-        "chess": api.app(owner, title="Chess", description="A board game."),
-        "percent": api.app(owner, title="100% Free", description="No cost."),
-        "thousand": api.app(owner, title="1000 Free", description="No cost either."),
-        "underscore": api.app(owner, title="snake_case", description="Naming."),
-        "letters": api.app(owner, title="snakeXcase", description="Naming too."),
-    }
-    return owner, {name: app["id"] for name, app in made.items()}
-
-
-@pytest.mark.parametrize(
-    ("q", "expected"),
-    [
-        ("photo", ["photo", "music"]),
-        ("PHOTO", ["photo", "music"]),
-        ("pHoToGrApHiC", ["music"]),
-        ("board game", ["chess"]),
-        ("100%", ["percent"]),
-        ("%", ["percent"]),
-        ("e_c", ["underscore"]),
-        ("_", ["underscore"]),
-        ("nothing like this", []),
-    ],
-)
-def test_search_is_case_insensitive_and_literal(client, searchable, q, expected):
-    owner, made = searchable
-    response = client.get(APPS, query_string={"q": q}, headers=owner["headers"])
-    assert ids(response) == sorted(made[name] for name in expected)
-    assert pagination(response)["total"] == len(expected)
-
-
-def test_search_skips_unverified_apps(client, api):
-    owner, other = api.user(), api.user()
-    api.app(owner, title="Secret Photo", verified=False)
-    found = api.app(owner, title="Public Photo")
-    response = client.get(APPS, query_string={"q": "photo"}, headers=other["headers"])
-    assert ids(response) == [found["id"]]
 
 
 def test_catalogue_paginates(client, api):

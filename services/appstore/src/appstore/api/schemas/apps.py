@@ -58,6 +58,15 @@ class AppSchema(Schema):
 
 
 class AppQueryArgsSchema(Schema):
-    q = Text(validate=validate.Length(max=200), metadata={"description": "Title/description."})
+    q = Text(
+        validate=validate.Length(max=200),
+        metadata={
+            "description": (
+                "Search: only apps whose title or description contains this text,"
+                " case-insensitively (`PHOTO` finds `Photo Editor`), as written: spaces,"
+                " `%` and `_` match themselves, there is no wildcard. Empty means no search."
+            )
+        },
+    )
     verified = fields.Boolean(metadata={"description": "false: admins' review queue."})
     mine = fields.Boolean(load_default=False, metadata={"description": "Only the caller's apps."})
