@@ -234,11 +234,14 @@ function showAllTime(summary) {
 
 // --- narrowing to one app or developer -------------------------------------------------------
 
-/** Show only `filter`'s figures (null: the whole store), remembered in the URL. */
-function narrow(filter) {
+/** Show only `filter`'s figures (null: the whole store), remembered in the URL. `name`
+ * labels the chip until the app's or developer's own answer arrives. */
+function narrow(filter, name = null) {
   if (sameFilter(filter, state.filter)) return;
   state.filter = filter;
   window.history.pushState(null, "", urlWith(filter));
+  const known = filter && name ? { title: name, username: name } : null;
+  figures.showScope(filter, known, state.view?.tz ?? "UTC");
   load();
 }
 
@@ -246,7 +249,7 @@ function onPick(event) {
   const button = event.target.closest("button.pick");
   if (!button) return;
   clearSearch();
-  narrow({ kind: button.dataset.kind, id: Number(button.dataset.id) });
+  narrow({ kind: button.dataset.kind, id: Number(button.dataset.id) }, button.dataset.name);
   $("filter-remove").focus();
 }
 

@@ -108,7 +108,9 @@ export function showScope(filter, lookup, timeZone) {
     filter?.kind === "owner" ? `Top apps of ${filterName(filter, lookup)}` : "Top apps";
   if (!filter) return;
   $("filter-label").textContent = filterLabel(filter, lookup);
-  $("filter-details").textContent = lookup ? scopeDetails(filter, lookup, timeZone) : "";
+  // Only the app's or developer's own answer has figures (a name alone: not yet).
+  const answered = typeof lookup?.purchases === "number";
+  $("filter-details").textContent = answered ? scopeDetails(filter, lookup, timeZone) : "";
 }
 
 function scopeDetails(filter, lookup, timeZone) {

@@ -57,7 +57,8 @@ function showResults(q, found) {
     const title = app.title ?? `app #${app.app_id}`;
     const by = app.username ?? `user #${app.owner_id}`;
     const text = `${title} · ${by} · ${formatNumber(app.purchases)} purchases`;
-    item.append(pickButton({ kind: "app", id: app.app_id, label: `Show only ${title}` }, text));
+    const pick = { kind: "app", id: app.app_id, label: `Show only ${title}`, name: title };
+    item.append(pickButton(pick, text));
     return item;
   });
   if (!items.length) {
