@@ -13,8 +13,8 @@ developers (all-time and a 7-day window), and the window, series and top apps na
 the most bought app (``app_id``) and its developer (``owner_id``): uncached (cache TTL 0),
 cached in Redis and cached in the process. Beside them it times the naive way: the same
 figures by GROUP BY over ``naive_purchases``, as bare SQL (no HTTP, which only flatters
-it), and checks that both ways agree. Prints p50/p99 per endpoint and mode, the speed-up over naive, and each
-filtered p99 over its unfiltered one.
+it), and checks that both ways agree. Prints p50/p99 per endpoint and mode, the speed-up
+over naive, and each filtered p99 over its unfiltered one.
 """
 
 from __future__ import annotations
