@@ -1,7 +1,9 @@
 """The stats answers: the summary, top lists and time series, each read through the cache.
 
 Each answer reads the fold generation (one primary-key read), then takes the answer cached
-under that generation, or computes it from the projections and caches it. Answers are kept
+under that generation, or computes it from the projections and caches it. An app or
+developer asked for is checked to be known only when its answer is computed: a cached
+answer under the same generation proves it was, and an unknown one is never cached. Answers are kept
 as the JSON (or CSV) bytes sent to clients, so a cached one is never decoded again, except
 the summary, whose lag moves with the clock.
 """
@@ -47,7 +49,6 @@ def summary(
         MissingProgressRow: the database has no fold progress row.
         UnknownScope: the dashboard knows no such app or developer.
     """
-    check_known(reader, scope)
     return summary_at(reader, cache, read_progress(reader), window, scope)
 
 
@@ -64,6 +65,9 @@ def summary_at(
         The JSON document (times as text): all-time totals, or the counts of ``window``
         widened to whole minutes beside those of the window before; the fold's progress.
         With a scope: its sales only, all-time or in the window.
+
+    Raises:
+        UnknownScope: the dashboard knows no such app or developer.
     """
     scoped = scope.key() if scope is not None else {}
     if window is None:
@@ -71,16 +75,19 @@ def summary_at(
         def all_time() -> bytes:
             if scope is None:
                 return to_json(summaries.all_time(reader))
+            check_known(reader, scope)
             return to_json(summaries.scoped_all_time(reader, scope))
 
         cached = cache.answer(progress.generation, "summary", scoped, all_time)
     else:
         aligned = summaries.aligned(window)
+
+        def in_window() -> bytes:
+            check_known(reader, scope)
+            return to_json(summaries.in_window(reader, aligned, scope))
+
         cached = cache.answer(
-            progress.generation,
-            "summary",
-            {**_bounds(aligned), **scoped},
-            lambda: to_json(summaries.in_window(reader, aligned, scope)),
+            progress.generation, "summary", {**_bounds(aligned), **scoped}, in_window
         )
     # The one figure that moves with the clock is added to each answer, never cached.
     document = json.loads(cached)
@@ -116,9 +123,9 @@ def top_apps(
     if owner_id is None:
         return _top(reader, cache, "top-apps", top.top_apps, by, limit, window)
     scope = Scope("owner", owner_id)
-    check_known(reader, scope)
 
     def query(reader: Reader, by: str, limit: int, window: Window | None) -> list[dict]:
+        check_known(reader, scope)
         return top.top_apps(reader, by, limit, window, owner_id)
 
     return _top(reader, cache, "top-apps", query, by, limit, window, scope.key())
@@ -210,13 +217,13 @@ def _series(
     # Checked before the cache: a too-long series is refused without making any point.
     if (end - first) / NOMINAL_LENGTH[bucket] > MAX_POINTS + 2:
         raise TooManyPoints(f"more than {MAX_POINTS} {bucket} buckets")
-    check_known(reader, scope)
     progress = read_progress(reader)
     named = {"metric": metric, "bucket": bucket, "tz": zone.key, "from": first, "to": end}
     if scope is not None:
         named |= scope.key()
 
     def compute() -> bytes:
+        check_known(reader, scope)
         edges = boundaries(bucket, zone, first, end, MAX_POINTS)
         values = timeseries.values(reader, metric, bucket, edges, scope)
         # The edges end with the last bucket's end: one more than there are values.
