@@ -197,3 +197,28 @@ def test_a_filtered_page_follows_new_purchases_of_its_app(manager, dashboard):
     assert manager.kpis()["purchases"] == bought + 1
     assert_shows_the_api(manager, Api(manager, dashboard.url), view, app_id=app_id)
     assert manager.errors == []
+
+
+def test_the_credit_view_shows_granted_against_spent_per_bucket(manager, dashboard):
+    api = Api(manager, dashboard.url)
+    view = manager.choose_preset("30d")
+    window = {"from": view.start.isoformat(), "to": view.end.isoformat()}
+    asked = {"bucket": view.bucket, "tz": view.tz, **window}
+    granted = api.get("/api/v1/stats/timeseries", metric="credits_granted", **asked)
+    spent = api.get("/api/v1/stats/timeseries", metric="credits_spent", **asked)
+    summary = api.get("/api/v1/stats/summary", **window)
+
+    times, given, used = manager.page.evaluate(
+        """() => {
+            const chart = Chart.getChart("chart-credit");
+            return [chart.data.times, chart.data.datasets[0].data, chart.data.datasets[1].data];
+        }"""
+    )
+    assert times == [p["t"] for p in granted["points"]]
+    assert given == [p["value"] for p in granted["points"]]
+    assert used == [p["value"] for p in spent["points"]]
+    assert sum(given) == summary["credits_granted"] == manager.kpis()["credits_granted"] > 0
+    card = manager.page.locator('[data-series="credit"]')
+    assert card.get_attribute("data-granted") == str(sum(given))
+    assert card.get_attribute("data-spent") == str(sum(used))
+    assert manager.errors == []
