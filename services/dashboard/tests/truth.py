@@ -53,15 +53,28 @@ class EventTruth:
             for e in events
             if e.event_type == "AppCreated"
         }
-        self.grants = [e.data["amount"] for e in events if e.event_type == "CreditGranted"]
+        self.granted = [
+            (e.data["granted_at"], e.data["amount"])
+            for e in events
+            if e.event_type == "CreditGranted"
+        ]
+        self.grants = [amount for _at, amount in self.granted]
         self.verified = [e for e in events if e.event_type == "AppVerified"]
 
-    def moments(self, metric: str) -> list[tuple[datetime, int]]:
-        """Each event of ``metric`` as (when, how much)."""
+    def moments(
+        self, metric: str, scope: tuple[str, int] | None = None
+    ) -> list[tuple[datetime, int]]:
+        """Each event of ``metric`` as (when, how much); with ``scope`` (``("app", id)`` or
+        ``("owner", id)``) only the purchases of that app or developer."""
+        purchases = self._scoped(scope)
         if metric == "purchases":
-            return [(p.at, 1) for p in self.purchases]
+            return [(p.at, 1) for p in purchases]
         if metric == "credits_spent":
-            return [(p.at, p.price) for p in self.purchases]
+            return [(p.at, p.price) for p in purchases]
+        if scope is not None:
+            raise ValueError(f"{metric} has no figures per app or developer")
+        if metric == "credits_granted":
+            return list(self.granted)
         if metric == "users":
             return [(at, 1) for _name, at in self.registered.values()]
         if metric == "apps_created":
@@ -87,11 +100,42 @@ class EventTruth:
             sales[p.app_id] = (bought + 1, revenue + p.price)
         return sales
 
+    def _scoped(self, scope: tuple[str, int] | None) -> list[Purchase]:
+        if scope is None:
+            return self.purchases
+        kind, key = scope
+        if kind == "app":
+            return [p for p in self.purchases if p.app_id == key]
+        return [p for p in self.purchases if p.owner_id == key]
+
+    def scoped_counts(self, scope: tuple[str, int], start=None, end=None) -> dict[str, int]:
+        """One app's or developer's ``purchases`` and ``credits_spent``, in ``[start, end)``
+        or all-time."""
+        inside = [p for p in self._scoped(scope) if start is None or start <= p.at < end]
+        return {"purchases": len(inside), "credits_spent": sum(p.price for p in inside)}
+
+    def prices(self, app_id: int) -> list[tuple[datetime, int]]:
+        """An app's price as created, then each price an AppUpdated set, in log order."""
+        history = []
+        for e in sorted(self.events, key=lambda e: e.sequence or 0):
+            if e.data.get("app_id") != app_id:
+                continue
+            if e.event_type == "AppCreated":
+                history.append((e.data["created_at"], e.data["price"]))
+            elif e.event_type == "AppUpdated" and "price" in e.data["changes"]:
+                history.append((e.occurred_at, e.data["changes"]["price"]))
+        return sorted(history, key=lambda change: change[0])
+
+    def rank(self, key, wanted: int, by: str) -> int | None:
+        """The all-time place of ``wanted`` among the keys ``key(purchase)`` ranked ``by``."""
+        ranked = [k for k, _ in self._ranked(key, by, None, None)]
+        return ranked.index(wanted) + 1 if wanted in ranked else None
+
     def counts(self, start: datetime, end: datetime) -> dict[str, int]:
         """The window's counts, ``start <= t < end``."""
         inside = {
             metric: sum(v for at, v in self.moments(metric) if start <= at < end)
-            for metric in ("users", "apps_created", "purchases", "credits_spent")
+            for metric in ("users", "apps_created", "purchases", "credits_spent", "credits_granted")
         }
         first_purchase: dict[int, datetime] = {}
         for p in self.purchases:
@@ -100,10 +144,16 @@ class EventTruth:
         return inside
 
     def series(
-        self, metric: str, bucket: str, zone: ZoneInfo, start: datetime, end: datetime
+        self,
+        metric: str,
+        bucket: str,
+        zone: ZoneInfo,
+        start: datetime,
+        end: datetime,
+        scope: tuple[str, int] | None = None,
     ) -> list[dict]:
         """Zero-filled points of the buckets overlapping ``[start, end)``, found minute by
-        minute with the wall clock of ``zone``."""
+        minute with the wall clock of ``zone``; of one app or developer with ``scope``."""
         starts: list[datetime] = []
         moment = start.replace(second=0, microsecond=0)
         while moment < end:
@@ -112,14 +162,16 @@ class EventTruth:
                 starts.append(key)
             moment += timedelta(minutes=1)
         sums = dict.fromkeys(starts, 0)
-        for at, value in self.moments(metric):
+        for at, value in self.moments(metric, scope):
             key = _bucket_of(bucket, zone, at)
             if key in sums:
                 sums[key] += value
         return [{"t": z(t), "value": v} for t, v in sums.items()]
 
-    def top_apps(self, by: str, limit: int, start=None, end=None) -> list[dict]:
+    def top_apps(self, by: str, limit: int, start=None, end=None, owner_id=None) -> list[dict]:
         ranked = self._ranked(lambda p: p.app_id, by, start, end)
+        if owner_id is not None:
+            ranked = [row for row in ranked if self.apps[row[0]][0] == owner_id]
         return [
             {
                 "app_id": app_id,

@@ -6,11 +6,11 @@ from flask import Flask, current_app
 from sqlalchemy.exc import OperationalError
 
 from dashboard import web
-from dashboard.api import auth, health, stats, stream
+from dashboard.api import auth, health, lookups, stats, stream
 from dashboard.auth import Forbidden, InvalidToken, KeySourceUnavailable
 from dashboard.bootstrap import Components, bootstrap
 from dashboard.config import Settings
-from dashboard.errors import MissingProgressRow
+from dashboard.errors import MissingProgressRow, UnknownScope
 from servicekit import http_metrics
 from servicekit import requests as request_ids
 from servicekit.api import create_api, database_unavailable, error_response
@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
     api = create_api(
         app, title="Dashboard", description=API_DESCRIPTION, max_body_bytes=MAX_BODY_BYTES
     )
-    for blueprint in (auth.blp, stats.blp, stream.blp):
+    for blueprint in (auth.blp, stats.blp, lookups.blp, stream.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
     app.register_blueprint(web.blp)
@@ -54,7 +54,12 @@ def create_app(settings: Settings | None = None, components: Components | None =
     app.register_error_handler(KeySourceUnavailable, _keys_unavailable)
     app.register_error_handler(OperationalError, database_unavailable)
     app.register_error_handler(MissingProgressRow, database_unavailable)
+    app.register_error_handler(UnknownScope, _unknown_scope)
     return app
+
+
+def _unknown_scope(error: UnknownScope):
+    return error_response(404, str(error))
 
 
 def _unauthorized(error: InvalidToken):

@@ -1,9 +1,9 @@
 """Every exception the Dashboard defines, so a caller finds what it may catch in one place.
 
 Where each is raised: settings (:class:`ConfigError`), tokens and roles (the
-:class:`AuthError` tree), the series (:class:`TooManyPoints`), the fold and its worker
-(:class:`UnfoldableEvent`, :class:`FoldTimeout`, :class:`MissingProgressRow`) and the
-rebuild (:class:`RebuildRunning`).
+:class:`AuthError` tree), the series (:class:`TooManyPoints`), the app and developer
+filters (:class:`UnknownScope`), the fold and its worker (:class:`UnfoldableEvent`,
+:class:`FoldTimeout`, :class:`MissingProgressRow`) and the rebuild (:class:`RebuildRunning`).
 """
 
 
@@ -39,6 +39,11 @@ class Forbidden(AuthError):
 
 class TooManyPoints(ValueError):
     """The series would have more points than the caller allows."""
+
+
+class UnknownScope(LookupError):
+    """An ``app_id`` or ``owner_id`` the dashboard has folded nothing about. The API
+    answers 404."""
 
 
 class UnfoldableEvent(ValueError):

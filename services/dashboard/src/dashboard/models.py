@@ -17,7 +17,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlstore import UTCDateTime, naming_convention
 
 EVENTS_PROGRESS = "events"
-SERIES_METRICS = ("purchases", "credits_spent", "apps_created", "users")
+SERIES_METRICS = ("purchases", "credits_spent", "apps_created", "users", "credits_granted")
 TOTALS = (
     "users",
     "apps_created",
@@ -123,6 +123,8 @@ class AppStats(Base):
 # Top-N reads walk these; app_id breaks ties so that pages of equal counts are stable.
 Index("ix_app_stats_purchases", AppStats.purchases.desc(), AppStats.app_id)
 Index("ix_app_stats_revenue", AppStats.revenue.desc(), AppStats.app_id)
+# A developer's apps: their top list and their lookup.
+Index("ix_app_stats_owner_id", AppStats.owner_id, AppStats.purchases.desc(), AppStats.app_id)
 
 
 class DeveloperStats(Base):
@@ -185,6 +187,44 @@ class AppSales(Base):
     owner_id: Mapped[int] = mapped_column(BigInteger)
     purchases: Mapped[int] = mapped_column(BigInteger)
     revenue: Mapped[int] = mapped_column(BigInteger)
+
+
+#: The spans of ``sales_series`` buckets, as :mod:`dashboard.buckets` explains them.
+SERIES_SPANS = ("minute", "quarter")
+#: Whose sales a ``sales_series`` row counts: one app's, or one developer's (its owner's).
+SALES_SCOPES = ("app", "owner")
+
+
+class SalesSeries(Base):
+    """Per app and per developer, purchases and revenue in each UTC minute (``span``
+    "minute") and each UTC quarter-hour (``span`` "quarter"): the series and window sums of
+    one app or one developer, read exactly as the store-wide ones are read from
+    ``series_minute`` and ``series_quarter_hour``. One table, so that a fold adds every row
+    of a batch with one statement; the key leads with the scope and its id, so that one
+    app's or developer's buckets in a window are one range of the primary key."""
+
+    __tablename__ = "sales_series"
+
+    span: Mapped[str] = mapped_column(String(7), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(5), primary_key=True)
+    scope_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    bucket_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    purchases: Mapped[int] = mapped_column(BigInteger)
+    revenue: Mapped[int] = mapped_column(BigInteger)
+
+
+class AppPrice(Base):
+    """An app's price history: the price it was created with, then every price an
+    ``AppUpdated`` set, each at the moment its event occurred. ``sequence`` orders changes
+    made within the same microsecond."""
+
+    __tablename__ = "app_prices"
+
+    app_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sequence: Mapped[int | None] = mapped_column(BigInteger)
+    price: Mapped[int] = mapped_column(BigInteger)
 
 
 class DeadLetter(Base):

@@ -224,10 +224,21 @@ PINNED = [
 ]
 
 
+GRANTED = [
+    "2026-10-25T00:59:59.999999+00:00",
+    "2026-10-25T01:00:00+00:00",
+    "2026-10-24T22:00:00+00:00",
+    "2026-10-24T18:14:59.999999+00:00",
+    "2026-03-29T00:59:00+00:00",
+    "2026-03-29T01:00:00+00:00",
+]
+PRICE_CHANGES = [("2026-10-24T12:00:00+00:00", 55), ("2026-10-26T08:00:00+00:00", 20)]
+
+
 def scripted_events(log, seed: int = 7) -> list[Envelope]:
     """Users, apps and about 500 purchases around both of Berlin's 2026 clock changes,
-    with purchases pinned on bucket edges; one purchase long before, for all-time. ``log``
-    is the ``log`` fixture's builder."""
+    with purchases and credit grants pinned on bucket edges; one purchase long before, for
+    all-time; two price changes of app 3. ``log`` is the ``log`` fixture's builder."""
     rng = random.Random(seed)
     events = [
         log.registered(owner, name, utc("2026-03-01T08:00:00+00:00"))
@@ -259,6 +270,11 @@ def scripted_events(log, seed: int = 7) -> list[Envelope]:
         events.append(
             log.purchased(purchase_id, app_id, rng.choice(buyers), apps[app_id], price, at)
         )
+    # Credit granted on bucket edges around both clock changes, and app 3's price changed
+    # twice: credit per bucket, and a price history.
+    for user, text in enumerate(GRANTED, start=1):
+        events.append(log.granted(user, 7 * user, utc(text)))
+    events += [log.updated(3, utc(text), price=price) for text, price in PRICE_CHANGES]
     return events
 
 

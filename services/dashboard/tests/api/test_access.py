@@ -19,8 +19,11 @@ ENDPOINTS = [
     "/api/v1/stats/top-apps",
     "/api/v1/stats/top-developers",
     "/api/v1/stats/export.csv",
+    "/api/v1/stats/apps",
     "/api/v1/stream",
 ]
+#: Lookups of one app or developer: on an empty dashboard, 404 once the role may read.
+LOOKUPS = ["/api/v1/apps/1", "/api/v1/developers/1"]
 TOKEN = "/api/v1/auth/token"
 #: Nothing listens there: the discard service's port, never bound on these machines.
 NOWHERE = "http://127.0.0.1:9"
@@ -41,6 +44,17 @@ def get(stack, path: str, headers=None, **params):
     [(None, 401), ("user", 403), ("service", 403), ("management", 200), ("admin", 200)],
 )
 def test_only_management_and_admin_may_read(postgres_stack, path, role, status):
+    headers = postgres_stack.headers(role) if role else {}
+
+    assert get(postgres_stack, path, headers)[0] == status
+
+
+@pytest.mark.parametrize("path", LOOKUPS)
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [(None, 401), ("user", 403), ("service", 403), ("management", 404), ("admin", 404)],
+)
+def test_lookups_check_the_role_before_the_id(postgres_stack, path, role, status):
     headers = postgres_stack.headers(role) if role else {}
 
     assert get(postgres_stack, path, headers)[0] == status

@@ -28,6 +28,7 @@ from appstore.services import apps, purchases, users
 from dashboard.appstore_client import AppstoreClient
 from dashboard.migrations import upgrade
 from dashboard.models import (
+    AppPrice,
     AppStats,
     Base,
     Buyer,
@@ -35,6 +36,7 @@ from dashboard.models import (
     FoldProgress,
     KnownUser,
     ProcessedEvent,
+    SalesSeries,
     SeriesMinute,
     SeriesQuarterHour,
     Total,
@@ -112,6 +114,18 @@ def _rows(session, table, key: int) -> dict:
     return result
 
 
+def _prices(session) -> dict[int, list[tuple]]:
+    prices: dict[int, list[tuple]] = {}
+    rows = session.execute(
+        select(AppPrice.app_id, AppPrice.changed_at, AppPrice.sequence, AppPrice.price).order_by(
+            AppPrice.app_id, AppPrice.changed_at, AppPrice.sequence
+        )
+    )
+    for app_id, *change in rows:
+        prices.setdefault(app_id, []).append(tuple(change))
+    return prices
+
+
 def read_projections(database: Database) -> dict[str, Any]:
     """Every projection table as ``{primary key: other columns}``, timestamps aware."""
     with database.reading() as session:
@@ -123,6 +137,9 @@ def read_projections(database: Database) -> dict[str, Any]:
             "developer_stats": _rows(session, DeveloperStats.__table__, 1),
             "series_minute": _rows(session, SeriesMinute.__table__, 2),
             "series_quarter_hour": _rows(session, SeriesQuarterHour.__table__, 2),
+            "sales_series": _rows(session, SalesSeries.__table__, 4),
+            # Event ids are made afresh for every test: prices by app, in order.
+            "app_prices": _prices(session),
             # Not the generation: it counts commits, which differ with how events batch.
             "fold_progress": _rows(
                 session,

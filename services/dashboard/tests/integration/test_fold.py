@@ -72,6 +72,8 @@ EXPECTED = {
         ("apps_created", utc("09:30:00")): (1,),
         ("apps_created", utc("09:31:00")): (1,),
         ("apps_created", utc("09:45:00")): (1,),
+        ("credits_granted", utc("09:20:00")): (500,),
+        ("credits_granted", utc("09:21:00")): (300,),
         ("credits_spent", utc("10:00:00")): (90,),
         ("credits_spent", utc("10:01:00")): (40,),
         ("purchases", utc("10:00:00")): (2,),
@@ -85,11 +87,35 @@ EXPECTED = {
     "series_quarter_hour": {
         ("apps_created", utc("09:30:00")): (2,),
         ("apps_created", utc("09:45:00")): (1,),
+        ("credits_granted", utc("09:15:00")): (800,),
         ("credits_spent", utc("10:00:00")): (130,),
         ("purchases", utc("10:00:00")): (3,),
         ("purchases", utc("10:15:00")): (1,),
         ("users", utc("09:00:00")): (3,),
         ("users", utc("09:15:00")): (1,),
+    },
+    # (span, scope, id, bucket): purchases, revenue
+    "sales_series": {
+        ("minute", "app", 10, utc("10:00:00")): (1, 40),
+        ("minute", "app", 10, utc("10:01:00")): (1, 40),
+        ("minute", "app", 11, utc("10:16:00")): (1, 0),
+        ("minute", "app", 12, utc("10:00:00")): (1, 50),
+        ("minute", "owner", 1, utc("10:00:00")): (1, 40),
+        ("minute", "owner", 1, utc("10:01:00")): (1, 40),
+        ("minute", "owner", 1, utc("10:16:00")): (1, 0),
+        ("minute", "owner", 2, utc("10:00:00")): (1, 50),
+        ("quarter", "app", 10, utc("10:00:00")): (2, 80),
+        ("quarter", "app", 11, utc("10:15:00")): (1, 0),
+        ("quarter", "app", 12, utc("10:00:00")): (1, 50),
+        ("quarter", "owner", 1, utc("10:00:00")): (2, 80),
+        ("quarter", "owner", 1, utc("10:15:00")): (1, 0),
+        ("quarter", "owner", 2, utc("10:00:00")): (1, 50),
+    },
+    # changed_at, sequence, price: as created, then the update of sequence 12
+    "app_prices": {
+        10: [(utc("09:30:00"), 7, 30), (utc("09:55:00"), 12, 40)],
+        11: [(utc("09:31:30"), 8, 0)],
+        12: [(utc("09:45:00"), 9, 50)],
     },
     # contiguous_through, last_sequence, last_event_at
     "fold_progress": {"events": (18, 18, utc("10:30:00"))},
@@ -242,7 +268,7 @@ def test_a_batch_is_written_with_a_few_multi_row_statements(db, log):
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
 
-    # processed_events, buyers, app_stats, developer_stats, app_sales, two series, totals,
-    # and the progress row (lock, two reads, update), plus BEGIN on SQLite.
-    assert len(statements) <= 13, statements
+    # processed_events, buyers, app_stats, developer_stats, app_sales, sales_series, two
+    # series, totals, and the progress row (lock, two reads, update), plus BEGIN on SQLite.
+    assert len(statements) <= 14, statements
     assert [text for text, row_by_row in statements if row_by_row] == []

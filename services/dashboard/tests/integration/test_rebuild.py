@@ -17,7 +17,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from click.testing import CliRunner
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 
 from appstore import models as store
 from appstore.security.principal import Principal
@@ -27,7 +27,17 @@ from dashboard.appstore_client import AppstoreClient
 from dashboard.cli import main
 from dashboard.errors import AppstoreUnavailable, RebuildRunning
 from dashboard.fold import fold
-from dashboard.models import AppStats, Base, FoldProgress, ProcessedEvent, Total
+from dashboard.models import (
+    AppPrice,
+    AppStats,
+    Base,
+    FoldProgress,
+    ProcessedEvent,
+    SalesSeries,
+    SeriesMinute,
+    SeriesQuarterHour,
+    Total,
+)
 from dashboard.rebuild import FRESH_SCHEMA, SWAPPING, rebuild
 from dashboard.reconcile import reconcile
 from dashboard.sync import sync
@@ -79,8 +89,16 @@ def _more_history(appstore) -> None:
 
 
 def _plant_drift(db) -> None:
+    """A wrong figure, and the tables of migration 0006 as a database folded before it has
+    them: empty, no credits granted in the series."""
     with db.transaction() as session:
         session.execute(update(AppStats).where(AppStats.app_id == 1).values(revenue=999_999))
+        session.execute(delete(SalesSeries))
+        session.execute(delete(AppPrice))
+        session.execute(delete(SeriesMinute).where(SeriesMinute.metric == "credits_granted"))
+        session.execute(
+            delete(SeriesQuarterHour).where(SeriesQuarterHour.metric == "credits_granted")
+        )
 
 
 def _leftovers(db) -> bool:
@@ -101,9 +119,13 @@ def test_a_rebuild_gives_the_projections_of_a_straight_fold(db, appstore, projec
     straight = projections(db)
     _plant_drift(db)
     before = _generation(db)
+    drift = {d.what for d in reconcile(db, client)}
 
     result = rebuild(db, client, **SMALL)
 
+    assert {"app 1.revenue", "series credits_granted", "series minute app 1"} <= drift
+    assert straight["sales_series"]
+    assert straight["app_prices"]
     assert projections(db) == straight
     assert reconcile(db, client) == []
     assert result.read == result.folded == len(_logged(appstore))

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 
 from appstore_events import decode
 from dashboard.appstore_client import AppstoreClient
 from dashboard.cli import main
 from dashboard.errors import AppstoreUnavailable
 from dashboard.fold import fold
-from dashboard.models import AppStats, Total
+from dashboard.models import AppStats, SalesSeries, SeriesQuarterHour, Total
 from dashboard.reconcile import reconcile
 from dashboard.sync import sync
 
@@ -100,3 +100,49 @@ def test_the_sync_and_reconcile_commands(db, appstore):
     assert "no drift" in clean.output
     assert unconfigured.exit_code == 2
     assert "DASHBOARD_SERVICE_PASSWORD" in unconfigured.output
+
+
+def test_reconcile_names_series_that_do_not_add_up(db, appstore):
+    client = AppstoreClient(appstore.url, "svc", appstore.password)
+    sync(db, client)
+    bought = next(f for f in client.app_figures() if f["purchases"])
+    app_id, owner_id = bought["app_id"], bought["owner_id"]
+    sales = (bought["purchases"], bought["revenue"])
+    with db.transaction() as session:  # one purchase too many in an app's first minute
+        first = session.scalar(
+            select(func.min(SalesSeries.bucket_start)).where(
+                SalesSeries.span == "minute",
+                SalesSeries.scope == "app",
+                SalesSeries.scope_id == app_id,
+            )
+        )
+        session.execute(
+            update(SalesSeries)
+            .where(
+                SalesSeries.span == "minute",
+                SalesSeries.scope == "app",
+                SalesSeries.scope_id == app_id,
+                SalesSeries.bucket_start == first,
+            )
+            .values(purchases=SalesSeries.purchases + 1)
+        )
+        session.execute(
+            delete(SalesSeries).where(
+                SalesSeries.scope == "owner", SalesSeries.scope_id == owner_id
+            )
+        )
+        session.execute(
+            update(SeriesQuarterHour)
+            .where(SeriesQuarterHour.metric == "credits_granted")
+            .values(value=SeriesQuarterHour.value + 1)
+        )
+
+    drifts = {d.what: (d.dashboard, d.appstore) for d in reconcile(db, client)}
+
+    assert drifts[f"series minute app {app_id}"] == ((sales[0] + 1, sales[1]), sales)
+    assert f"series quarter app {app_id}" not in drifts
+    assert drifts[f"series quarter owner {owner_id}"][0] == (0, 0)
+    assert drifts[f"series minute owner {owner_id}"][0] == (0, 0)
+    granted = appstore.truth["credits_granted"]
+    dashboard_granted, _ = drifts["series credits_granted"]
+    assert dashboard_granted > granted

@@ -11,6 +11,8 @@ import pytest
 from appstore_events import new_envelope
 from dashboard.fold import AppDelta, BuyerDelta, DeveloperDelta, UnfoldableEvent, plan
 
+from ..conftest import moment
+
 
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(f"2026-11-26T{text}+00:00")
@@ -209,3 +211,43 @@ def test_an_unknown_type_or_version_is_refused():
         plan([dataclasses.replace(event, event_type="UserRenamed")])
     with pytest.raises(UnfoldableEvent, match="version 2"):
         plan([dataclasses.replace(event, event_version=2)])
+
+
+def test_prices_come_from_creation_and_updates_that_change_the_price(log):
+    created = log.created(5, 2, "Sky Watch", "09:00:00", price=30)
+    renamed = log.updated(5, "09:10:00", title="Sky Watch 2")
+    repriced = log.updated(5, "09:20:00", price=12)
+
+    deltas = plan([created, renamed, repriced])
+
+    assert sorted(
+        (change.changed_at, change.sequence, change.price) for change in deltas.app_prices.values()
+    ) == [
+        (created.occurred_at, created.sequence, 30),
+        (repriced.occurred_at, repriced.sequence, 12),
+    ]
+
+
+def test_a_purchase_counts_in_its_apps_and_developers_minute_and_quarter_hour(log):
+    deltas = plan(
+        [
+            log.purchased(1, 5, 9, 2, 30, "10:14:59"),
+            log.purchased(2, 5, 8, 2, 20, "10:14:01"),
+            log.purchased(3, 6, 9, 2, 5, "10:15:00"),
+            log.granted(9, 100, "10:16:30"),
+        ]
+    )
+
+    sales = {key: (s.purchases, s.revenue) for key, s in deltas.sales_series.items()}
+    assert sales == {
+        ("minute", "app", 5, moment("10:14:00")): (2, 50),
+        ("minute", "owner", 2, moment("10:14:00")): (2, 50),
+        ("quarter", "app", 5, moment("10:00:00")): (2, 50),
+        ("quarter", "owner", 2, moment("10:00:00")): (2, 50),
+        ("minute", "app", 6, moment("10:15:00")): (1, 5),
+        ("minute", "owner", 2, moment("10:15:00")): (1, 5),
+        ("quarter", "app", 6, moment("10:15:00")): (1, 5),
+        ("quarter", "owner", 2, moment("10:15:00")): (1, 5),
+    }
+    assert deltas.series_minute["credits_granted", moment("10:16:00")] == 100
+    assert deltas.series_quarter_hour["credits_granted", moment("10:15:00")] == 100

@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from dashboard.stats.calendar import BUCKETS
+from dashboard.stats.scope import SCOPED_METRICS, Scope
 from dashboard.stats.timeseries import METRICS
 from dashboard.stats.top import RANKINGS
 from dashboard.stats.windows import Window
@@ -23,6 +24,8 @@ from dashboard.stats.windows import Window
 EARLIEST = datetime(1980, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 MAX_TOP_LIMIT = 100
+#: Ids are BIGINT in the projections.
+MAX_ID = 2**63 - 1
 # What ISO-8601 dates and times are written with; fromisoformat lets a trailing NUL through.
 _ISO_CHARACTERS = re.compile(r"[0-9T:.,+Z -]+")
 # "+01:00" arrives as " 01:00" when a client forgets to percent-encode the "+".
@@ -74,6 +77,7 @@ class _WindowArgs(Schema):
 
     @post_load
     def _resolve(self, data: dict, **kwargs) -> dict:
+        _take_scope(data)
         zone = data["zone"] = self._zone(data)
         start, end = data.pop("start", None), data.pop("end", None)
         if start is None and end is None:
@@ -89,25 +93,95 @@ class _WindowArgs(Schema):
         return data
 
 
-class SummaryArgs(_WindowArgs):
+def _id_field(description: str) -> fields.Integer:
+    return fields.Integer(
+        validate=validate.Range(1, MAX_ID), metadata={"description": description, "example": 12}
+    )
+
+
+def _take_scope(data: dict) -> None:
+    """Replace ``app_id`` or ``owner_id`` with ``scope`` (``None`` for the whole store)."""
+    app_id, owner_id = data.pop("app_id", None), data.pop("owner_id", None)
+    if app_id is not None:
+        data["scope"] = Scope("app", app_id)
+    elif owner_id is not None:
+        data["scope"] = Scope("owner", owner_id)
+    else:
+        data["scope"] = None
+
+
+APP_ID_NOTE = "Only this app's sales (404 for an app the dashboard does not know)."
+OWNER_ID_NOTE = (
+    "Only the sales of this developer's apps (404 for a developer the dashboard does not "
+    "know). Not together with `app_id` (422)."
+)
+
+
+class _ScopedWindowArgs(_WindowArgs):
+    """A window, and at most one of ``app_id`` and ``owner_id``, resolved into ``scope``."""
+
+    app_id = _id_field(APP_ID_NOTE)
+    owner_id = _id_field(OWNER_ID_NOTE)
+
+    @validates_schema
+    def _one_scope(self, data: dict, **kwargs) -> None:
+        if data.get("app_id") is not None and data.get("owner_id") is not None:
+            raise ValidationError("Give app_id or owner_id, not both.", "owner_id")
+
+
+class SummaryArgs(_ScopedWindowArgs):
     pass
 
 
-class TopAppsArgs(_WindowArgs):
+class _TopArgs(_WindowArgs):
     by = fields.String(load_default="purchases", validate=validate.OneOf(RANKINGS))
     limit = fields.Integer(
         load_default=10, validate=validate.Range(1, MAX_TOP_LIMIT), metadata={"example": 10}
     )
 
 
-class TopDevelopersArgs(TopAppsArgs):
+class TopAppsArgs(_TopArgs):
+    owner_id = _id_field("Only this developer's apps (404 for a developer it does not know).")
+
+
+class TopDevelopersArgs(_TopArgs):
     by = fields.String(load_default="revenue", validate=validate.OneOf(RANKINGS))
 
 
-class TimeseriesArgs(_WindowArgs):
+def _no_nul(value: str) -> None:
+    if "\x00" in value:
+        raise ValidationError("Must not hold NUL characters.")
+
+
+class SearchArgs(Schema):
+    q = fields.String(
+        load_default="",
+        validate=[validate.Length(max=200), _no_nul],
+        metadata={"description": "Part of an app's title or of its developer's name; any case."},
+    )
+
+
+class TimeseriesArgs(_ScopedWindowArgs):
     """``window`` is ``None`` here only before the view applies the default length."""
 
-    metric = fields.String(load_default="purchases", validate=validate.OneOf(METRICS))
+    metric = fields.String(
+        load_default="purchases",
+        validate=validate.OneOf(METRICS),
+        metadata={
+            "description": "With `app_id` or `owner_id`: `purchases` or `credits_spent` "
+            "(the app's revenue, the developer's earnings)."
+        },
+    )
+
+    @validates_schema
+    def _scoped_metric(self, data: dict, **kwargs) -> None:
+        scoped = data.get("app_id") is not None or data.get("owner_id") is not None
+        if scoped and data.get("metric", "purchases") not in SCOPED_METRICS:
+            raise ValidationError(
+                f"Per app or developer, the metric is one of {', '.join(SCOPED_METRICS)}.",
+                "metric",
+            )
+
     bucket = fields.String(load_default="hour", validate=validate.OneOf(BUCKETS))
     tz = fields.String(
         load_default="UTC",

@@ -6,28 +6,54 @@ from marshmallow import Schema, fields, validate
 
 WINDOW_NOTE = "Only with from/to."
 ALL_TIME_NOTE = "All-time only: absent with from/to."
+STORE_NOTE = "The whole store's: absent with app_id or owner_id."
+SCOPE_NOTE = "The app or developer asked for; absent for the whole store."
 
 
 class WindowCountsSchema(Schema):
-    users = fields.Integer(metadata={"description": "Users registered."})
-    apps_created = fields.Integer()
+    users = fields.Integer(metadata={"description": "Users registered. " + STORE_NOTE})
+    apps_created = fields.Integer(metadata={"description": STORE_NOTE})
     purchases = fields.Integer()
-    credits_spent = fields.Integer()
-    new_buyers = fields.Integer(metadata={"description": "Buyers whose first purchase it was."})
+    credits_spent = fields.Integer(
+        metadata={
+            "description": "Credits spent; of one app its revenue, of a developer their earnings."
+        }
+    )
+    credits_granted = fields.Integer(
+        metadata={"description": "Credits granted by admins. " + STORE_NOTE}
+    )
+    new_buyers = fields.Integer(
+        metadata={"description": "Buyers whose first purchase it was. " + STORE_NOTE}
+    )
     from_ = fields.DateTime(data_key="from", metadata={"description": "Aligned start."})
     to = fields.DateTime(metadata={"description": "Aligned end, exclusive."})
 
 
 class SummarySchema(Schema):
-    users = fields.Integer()
-    apps_created = fields.Integer()
-    apps_verified = fields.Integer(metadata={"description": ALL_TIME_NOTE})
+    app_id = fields.Integer(metadata={"description": SCOPE_NOTE})
+    owner_id = fields.Integer(metadata={"description": SCOPE_NOTE})
+    users = fields.Integer(metadata={"description": STORE_NOTE})
+    apps_created = fields.Integer(
+        metadata={"description": "With owner_id, all-time: the developer's apps. " + STORE_NOTE}
+    )
+    apps_verified = fields.Integer(metadata={"description": ALL_TIME_NOTE + " " + STORE_NOTE})
     purchases = fields.Integer()
-    credits_spent = fields.Integer()
-    credits_granted = fields.Integer(metadata={"description": ALL_TIME_NOTE})
-    buyers = fields.Integer(metadata={"description": "Distinct buyers. " + ALL_TIME_NOTE})
+    credits_spent = fields.Integer(
+        metadata={
+            "description": "Credits spent; of one app its revenue, of a developer their earnings."
+        }
+    )
+    credits_granted = fields.Integer(metadata={"description": STORE_NOTE})
+    buyers = fields.Integer(
+        metadata={"description": "Distinct buyers. " + ALL_TIME_NOTE + " " + STORE_NOTE}
+    )
     new_buyers = fields.Integer(
-        metadata={"description": "Buyers whose first purchase falls in the window. " + WINDOW_NOTE}
+        metadata={
+            "description": "Buyers whose first purchase falls in the window. "
+            + WINDOW_NOTE
+            + " "
+            + STORE_NOTE
+        }
     )
     last_sequence = fields.Integer(metadata={"description": "Highest sequence folded."})
     contiguous_through = fields.Integer(
@@ -70,6 +96,8 @@ class PointSchema(Schema):
 
 
 class TimeseriesSchema(Schema):
+    app_id = fields.Integer(metadata={"description": SCOPE_NOTE})
+    owner_id = fields.Integer(metadata={"description": SCOPE_NOTE})
     metric = fields.String()
     bucket = fields.String()
     tz = fields.String()
@@ -92,6 +120,61 @@ class TopDeveloperSchema(Schema):
     apps = fields.Integer(metadata={"description": "Apps created, all-time."})
     purchases = fields.Integer()
     revenue = fields.Integer(metadata={"description": "Credits earned."})
+
+
+class RankSchema(Schema):
+    purchases = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Place in the all-time top list by purchases; null without a sale."
+        },
+    )
+    revenue = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Place in the all-time top list by revenue; null without a sale."},
+    )
+
+
+class PriceSchema(Schema):
+    from_ = fields.DateTime(data_key="from", metadata={"description": "When the price was set."})
+    price = fields.Integer()
+
+
+class AppLookupSchema(Schema):
+    app_id = fields.Integer()
+    title = fields.String(allow_none=True, metadata={"description": "The latest title."})
+    owner_id = fields.Integer(allow_none=True)
+    username = fields.String(allow_none=True, metadata={"description": "The owner's name."})
+    created_at = fields.DateTime(allow_none=True)
+    verified = fields.Boolean()
+    deleted = fields.Boolean(metadata={"description": "Delisted."})
+    price = fields.Integer(allow_none=True, metadata={"description": "The current price."})
+    prices = fields.List(
+        fields.Nested(PriceSchema),
+        metadata={"description": "Price history: as created, then every change, oldest first."},
+    )
+    purchases = fields.Integer(metadata={"description": "All-time."})
+    revenue = fields.Integer(metadata={"description": "All-time credits spent on the app."})
+    rank = fields.Nested(RankSchema)
+
+
+class DeveloperLookupSchema(Schema):
+    owner_id = fields.Integer()
+    username = fields.String(allow_none=True)
+    apps = fields.Integer(metadata={"description": "Apps created, all-time."})
+    purchases = fields.Integer(metadata={"description": "All-time purchases of their apps."})
+    revenue = fields.Integer(metadata={"description": "All-time credits earned."})
+    rank = fields.Nested(RankSchema)
+
+
+class FoundAppSchema(Schema):
+    app_id = fields.Integer()
+    title = fields.String(allow_none=True)
+    owner_id = fields.Integer(allow_none=True)
+    username = fields.String(allow_none=True, metadata={"description": "The owner's name."})
+    purchases = fields.Integer(metadata={"description": "All-time."})
+    revenue = fields.Integer(metadata={"description": "All-time."})
+    deleted = fields.Boolean(metadata={"description": "Delisted."})
 
 
 class TokenRequestSchema(Schema):

@@ -30,6 +30,7 @@ from dashboard.errors import TooManyPoints
 from dashboard.stats import answers
 from dashboard.stats.answers import MAX_POINTS, SeriesQuestion, TopList
 from dashboard.stats.encoding import to_json, utc_text
+from dashboard.stats.scope import Scope
 from dashboard.stats.windows import Window
 from servicekit.api import Blueprint, error_response
 
@@ -55,21 +56,27 @@ class Summary(MethodView):
     @requires_reader(blp)
     @blp.arguments(SummaryArgs, location="query", as_kwargs=True)
     @blp.response(200, SummarySchema)
-    def get(self, window: Window | None, **_):
-        """All-time totals, or a window's counts beside the previous window's.
+    @blp.alt_response(404, response="DEFAULT_ERROR", description="Unknown app or developer.")
+    def get(self, window: Window | None, scope: Scope | None, **_):
+        """All-time totals, or a window's counts beside the previous window's; of the whole
+        store, one app (`app_id`) or one developer (`owner_id`).
 
         Without `from`/`to`: every total since the first event. With them: the counts of
         `[from, to)` widened to whole minutes, and under `previous` those of the window of
         the same length just before. Windows carry `users`, `apps_created`, `purchases`,
-        `credits_spent` and `new_buyers` (buyers whose first purchase falls in them);
-        `apps_verified`, `credits_granted` and `buyers` are all-time figures and absent.
-        `last_sequence`, `contiguous_through`, `last_event_at` and `lag_seconds` describe
-        the fold either way; `behind` and `caught_up` say whether it has everything the
-        Appstore had logged when its log was last checked (at most about 15 s ago).
+        `credits_spent`, `credits_granted` and `new_buyers` (buyers whose first purchase
+        falls in them); `apps_verified` and `buyers` are all-time figures and absent.
+        With `app_id` or `owner_id` only `purchases` and `credits_spent` (the app's
+        revenue, the developer's earnings), all-time (a developer's `apps_created` too) or
+        in the window, and the id asked for. `last_sequence`, `contiguous_through`,
+        `last_event_at` and `lag_seconds` describe the fold either way; `behind` and
+        `caught_up` say whether it has everything the Appstore had logged when its log was
+        last checked (at most about 15 s ago).
         """
         parts = components()
         parts.head_checker.refresh_if_stale()
-        return json_response(to_json(answers.summary(parts.reader, parts.cache, window)))
+        answer = answers.summary(parts.reader, parts.cache, window, scope)
+        return json_response(to_json(answer))
 
 
 @blp.route("/timeseries")
@@ -77,8 +84,17 @@ class Timeseries(MethodView):
     @requires_reader(blp)
     @blp.arguments(TimeseriesArgs, location="query", as_kwargs=True)
     @blp.response(200, TimeseriesSchema)
+    @blp.alt_response(404, response="DEFAULT_ERROR", description="Unknown app or developer.")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-    def get(self, metric: str, bucket: str, zone: ZoneInfo, window: Window | None, **_):
+    def get(
+        self,
+        metric: str,
+        bucket: str,
+        zone: ZoneInfo,
+        window: Window | None,
+        scope: Scope | None,
+        **_,
+    ):
         """A metric per minute, hour or day, zero-filled, buckets aligned in `tz`.
 
         Points are the buckets overlapping `[from, to)`, each with its whole value; `t`
@@ -86,10 +102,12 @@ class Timeseries(MethodView):
         `tz` (IANA name, default UTC), so a day across a daylight-saving change lasts 23 or
         25 hours. Without `from`/`to`: the last 60 minutes, 48 hours or 30 days, the
         current bucket included. At most 5,000 points (422 beyond). A `from`/`to`
-        without an offset is read in `tz`.
+        without an offset is read in `tz`. `credits_granted` is what admins granted.
+        With `app_id` or `owner_id`: that app's or developer's `purchases` or
+        `credits_spent` (its revenue), and the id asked for in the answer.
         """
         parts = components()
-        question = SeriesQuestion(metric, bucket, zone, window)
+        question = SeriesQuestion(metric, bucket, zone, window, scope)
         return json_response(answers.series_json(parts.reader, parts.cache, question).body)
 
 
@@ -103,13 +121,23 @@ class Export(MethodView):
         content_type="text/csv",
         description="`t,value` lines, as the time series' points.",
     )
+    @blp.alt_response(404, response="DEFAULT_ERROR", description="Unknown app or developer.")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-    def get(self, metric: str, bucket: str, zone: ZoneInfo, window: Window | None, **_):
+    def get(
+        self,
+        metric: str,
+        bucket: str,
+        zone: ZoneInfo,
+        window: Window | None,
+        scope: Scope | None,
+        **_,
+    ):
         """The time series as CSV (the same arguments as `timeseries`), as a download."""
         parts = components()
-        question = SeriesQuestion(metric, bucket, zone, window)
+        question = SeriesQuestion(metric, bucket, zone, window, scope)
         series = answers.series_csv(parts.reader, parts.cache, question)
-        filename = f"{series.metric}-{series.bucket}-{series.first:%Y%m%dT%H%MZ}.csv"
+        whose = f"-{series.scope.kind}{series.scope.id}" if series.scope else ""
+        filename = f"{series.metric}{whose}-{series.bucket}-{series.first:%Y%m%dT%H%MZ}.csv"
         return Response(
             series.body,
             mimetype="text/csv",
@@ -122,14 +150,18 @@ class TopApps(MethodView):
     @requires_reader(blp)
     @blp.arguments(TopAppsArgs, location="query", as_kwargs=True)
     @blp.response(200, TopAppSchema(many=True), headers=WINDOW_HEADERS)
-    def get(self, by: str, limit: int, window: Window | None, **_):
+    @blp.alt_response(404, response="DEFAULT_ERROR", description="Unknown developer.")
+    def get(self, by: str, limit: int, window: Window | None, scope: Scope | None, **_):
         """The apps most bought, or earning most, all-time or in a window.
 
         A window is widened to whole UTC hours. Only apps with at least one purchase
         (in the window) are listed, at most `limit` (1-100); ties go to the smaller id.
+        With `owner_id`, only that developer's apps.
         """
         parts = components()
-        return _top_response(answers.top_apps(parts.reader, parts.cache, by, limit, window))
+        owner_id = scope.id if scope is not None else None
+        answer = answers.top_apps(parts.reader, parts.cache, by, limit, window, owner_id)
+        return _top_response(answer)
 
 
 @blp.route("/top-developers")

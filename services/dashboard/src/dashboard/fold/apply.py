@@ -14,13 +14,15 @@ from typing import Any
 
 from sqlalchemy import Table, and_, case, func, or_
 
-from dashboard.fold.plan import BuyerDelta, Deltas, SalesDelta
+from dashboard.fold.plan import BuyerDelta, Deltas, PriceChange, SalesDelta, SeriesSale
 from dashboard.models import (
+    AppPrice,
     AppSales,
     AppStats,
     Buyer,
     DeveloperStats,
     KnownUser,
+    SalesSeries,
     SeriesMinute,
     SeriesQuarterHour,
     Total,
@@ -38,6 +40,8 @@ def apply_deltas(executor: Executor, deltas: Deltas) -> None:
     _upsert_apps(executor, deltas)
     _upsert_developers(executor, deltas)
     _add_app_sales(executor, deltas.app_sales)
+    _add_sales_series(executor, deltas.sales_series)
+    _insert_app_prices(executor, deltas.app_prices)
     _add_to_series(executor, SeriesMinute.__table__, deltas.series_minute)
     _add_to_series(executor, SeriesQuarterHour.__table__, deltas.series_quarter_hour)
     _add_to_totals(executor, totals)
@@ -185,6 +189,53 @@ def _add_app_sales(executor: Executor, sales: dict[tuple[str, Any, int], SalesDe
         _adding_upsert(dialect_name(executor), AppSales.__table__, ("purchases", "revenue")),
         rows,
     )
+
+
+def _add_sales_series(
+    executor: Executor, sales: dict[tuple[str, str, int, Any], SeriesSale]
+) -> None:
+    """Add the batch's purchases and revenue to each app's and developer's minutes and
+    quarter-hours, both spans and scopes with one statement."""
+    if not sales:
+        return
+    rows = [
+        {
+            "span": span,
+            "scope": scope,
+            "scope_id": scope_id,
+            "bucket_start": start,
+            "purchases": sale.purchases,
+            "revenue": sale.revenue,
+        }
+        for (span, scope, scope_id, start), sale in sorted(sales.items())
+    ]
+    _upsert_rows(
+        executor,
+        _adding_upsert(dialect_name(executor), SalesSeries.__table__, ("purchases", "revenue")),
+        rows,
+    )
+
+
+def _insert_app_prices(executor: Executor, prices: dict[tuple[int, str], PriceChange]) -> None:
+    if not prices:
+        return
+    rows = [
+        {
+            "app_id": app_id,
+            "event_id": event_id,
+            "changed_at": change.changed_at,
+            "sequence": change.sequence,
+            "price": change.price,
+        }
+        for (app_id, event_id), change in sorted(prices.items())
+    ]
+    _upsert_rows(executor, _app_prices_insert(dialect_name(executor)), rows)
+
+
+@built_once
+def _app_prices_insert(dialect: str) -> Any:
+    # One row per event; the dedupe record already keeps a replay from getting here.
+    return _returning_key(insert_for(dialect, AppPrice.__table__).on_conflict_do_nothing())
 
 
 def _add_to_series(executor: Executor, table: Table, counts: dict) -> None:

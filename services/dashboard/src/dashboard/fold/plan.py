@@ -62,6 +62,23 @@ class SalesDelta:
     revenue: int = 0
 
 
+@dataclass
+class SeriesSale:
+    """What to add to one ``sales_series`` row."""
+
+    purchases: int = 0
+    revenue: int = 0
+
+
+@dataclass(frozen=True)
+class PriceChange:
+    """An ``app_prices`` row: the price an app had from ``changed_at`` on."""
+
+    changed_at: datetime
+    sequence: int | None
+    price: int
+
+
 @dataclass(frozen=True)
 class RegisteredUser:
     """A ``known_users`` row."""
@@ -88,6 +105,10 @@ class Deltas:
     series_quarter_hour: Counter[tuple[str, datetime]] = field(default_factory=Counter)
     # Keyed (span, bucket_start, app_id), the table's key order.
     app_sales: dict[tuple[str, datetime, int], SalesDelta] = field(default_factory=dict)
+    # Keyed (span, scope, scope_id, bucket_start), the table's key order.
+    sales_series: dict[tuple[str, str, int, datetime], SeriesSale] = field(default_factory=dict)
+    # Keyed (app_id, event_id).
+    app_prices: dict[tuple[int, str], PriceChange] = field(default_factory=dict)
 
     # Rows are looked up before one is made: most events of a batch hit a row it already
     # holds, and setdefault would build a throwaway delta for each.
@@ -118,7 +139,9 @@ class Deltas:
                 self.series_quarter_hour[metric, quarter_hour] += amount
 
     def count_sale(self, app_id: int, owner_id: int, price: int, moment: datetime) -> None:
-        """Add one purchase of ``price`` to the app's UTC hour and UTC day holding ``moment``."""
+        """Add one purchase of ``price`` to the app's UTC hour and UTC day holding ``moment``
+        (a :func:`~dashboard.buckets.minute_start`), and to the app's and its developer's
+        minute and quarter-hour."""
         hour = minute_start(moment).replace(minute=0)
         for key in (("hour", hour, app_id), ("day", hour.replace(hour=0), app_id)):
             sale = self.app_sales.get(key)
@@ -126,6 +149,24 @@ class Deltas:
                 sale = self.app_sales[key] = SalesDelta(owner_id)
             sale.purchases += 1
             sale.revenue += price
+        # The same purchase in its app's and its developer's minute and quarter-hour.
+        quarter = quarter_hour_start(moment)
+        series = self.sales_series
+        for key in (
+            ("minute", "app", app_id, moment),
+            ("minute", "owner", owner_id, moment),
+            ("quarter", "app", app_id, quarter),
+            ("quarter", "owner", owner_id, quarter),
+        ):
+            row = series.get(key)
+            if row is None:
+                row = series[key] = SeriesSale()
+            row.purchases += 1
+            row.revenue += price
+
+    def price_change(self, app_id: int, envelope: Envelope, at: datetime, price: int) -> None:
+        """Record that ``app_id`` costs ``price`` from ``at`` on, as ``envelope`` says."""
+        self.app_prices[app_id, envelope.event_id] = PriceChange(at, envelope.sequence, price)
 
 
 def unique_events(envelopes: Iterable[Envelope]) -> list[Envelope]:
@@ -193,7 +234,9 @@ def _user_registered(deltas: Deltas, envelope: Envelope) -> None:
 
 
 def _credit_granted(deltas: Deltas, envelope: Envelope) -> None:
-    deltas.totals["credits_granted"] += envelope.data["amount"]
+    amount = envelope.data["amount"]
+    deltas.totals["credits_granted"] += amount
+    deltas.count("credits_granted", envelope.data["granted_at"], amount)
 
 
 def _app_created(deltas: Deltas, envelope: Envelope) -> None:
@@ -205,12 +248,17 @@ def _app_created(deltas: Deltas, envelope: Envelope) -> None:
     app.offer_title(data["title"], _title_sequence(envelope))
     deltas.developer(data["owner_id"]).apps += 1
     deltas.count("apps_created", data["created_at"])
+    deltas.price_change(data["app_id"], envelope, data["created_at"], data["price"])
 
 
 def _app_updated(deltas: Deltas, envelope: Envelope) -> None:
     changes = envelope.data["changes"]
+    app_id = envelope.data["app_id"]
     if "title" in changes:
-        deltas.app(envelope.data["app_id"]).offer_title(changes["title"], _title_sequence(envelope))
+        deltas.app(app_id).offer_title(changes["title"], _title_sequence(envelope))
+    # The payload has no time of its own: the change took effect when the event occurred.
+    if "price" in changes:
+        deltas.price_change(app_id, envelope, envelope.occurred_at, changes["price"])
 
 
 def _app_verified(deltas: Deltas, envelope: Envelope) -> None:

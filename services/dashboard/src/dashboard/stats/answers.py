@@ -1,7 +1,9 @@
 """The stats answers: the summary, top lists and time series, each read through the cache.
 
 Each answer reads the fold generation (one primary-key read), then takes the answer cached
-under that generation, or computes it from the projections and caches it. Answers are kept
+under that generation, or computes it from the projections and caches it. An app or
+developer asked for is checked to be known only when its answer is computed: a cached
+answer under the same generation proves it was, and an unknown one is never cached. Answers are kept
 as the JSON (or CSV) bytes sent to clients, so a cached one is never decoded again, except
 the summary, whose lag moves with the clock and whose ``behind`` with the log's head.
 """
@@ -18,8 +20,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dashboard.freshness import freshness
+from dashboard.stats import lookups, timeseries, top
 from dashboard.stats import summary as summaries
-from dashboard.stats import timeseries, top
 from dashboard.stats.cache import AnswerCache
 from dashboard.stats.calendar import (
     NOMINAL_LENGTH,
@@ -31,23 +33,32 @@ from dashboard.stats.calendar import (
 from dashboard.stats.encoding import to_json, utc_text
 from dashboard.stats.progress import Progress, read_progress
 from dashboard.stats.reading import Reader
+from dashboard.stats.scope import Scope, check_known
 from dashboard.stats.windows import Window
 
 #: The most points a time series may have.
 MAX_POINTS = 5000
 
 
-def summary(reader: Reader, cache: AnswerCache, window: Window | None) -> dict[str, Any]:
-    """The summary of ``window``, or all-time if ``None``, at the generation read now.
+def summary(
+    reader: Reader, cache: AnswerCache, window: Window | None, scope: Scope | None = None
+) -> dict[str, Any]:
+    """The summary of ``window``, or all-time if ``None``, at the generation read now; of
+    the whole store, or of ``scope``.
 
     Raises:
-        NotMigrated: the database has no fold progress row.
+        MissingProgressRow: the database has no fold progress row.
+        UnknownScope: the dashboard knows no such app or developer.
     """
-    return summary_at(reader, cache, read_progress(reader), window)
+    return summary_at(reader, cache, read_progress(reader), window, scope)
 
 
 def summary_at(
-    reader: Reader, cache: AnswerCache, progress: Progress, window: Window | None
+    reader: Reader,
+    cache: AnswerCache,
+    progress: Progress,
+    window: Window | None,
+    scope: Scope | None = None,
 ) -> dict[str, Any]:
     """The summary under ``progress.generation``, cached, with ``lag_seconds`` as of now
     and ``behind``/``caught_up`` as of the last check of the Appstore's log.
@@ -55,18 +66,30 @@ def summary_at(
     Returns:
         The JSON document (times as text): all-time totals, or the counts of ``window``
         widened to whole minutes beside those of the window before; the fold's progress.
+        With a scope: its sales only, all-time or in the window.
+
+    Raises:
+        UnknownScope: the dashboard knows no such app or developer.
     """
+    scoped = scope.key() if scope is not None else {}
     if window is None:
-        cached = cache.answer(
-            progress.generation, "summary", {}, lambda: to_json(summaries.all_time(reader))
-        )
+
+        def all_time() -> bytes:
+            if scope is None:
+                return to_json(summaries.all_time(reader))
+            check_known(reader, scope)
+            return to_json(summaries.scoped_all_time(reader, scope))
+
+        cached = cache.answer(progress.generation, "summary", scoped, all_time)
     else:
         aligned = summaries.aligned(window)
+
+        def in_window() -> bytes:
+            check_known(reader, scope)
+            return to_json(summaries.in_window(reader, aligned, scope))
+
         cached = cache.answer(
-            progress.generation,
-            "summary",
-            _bounds(aligned),
-            lambda: to_json(summaries.in_window(reader, aligned)),
+            progress.generation, "summary", {**_bounds(aligned), **scoped}, in_window
         )
     # The one figure that moves with the clock is added to each answer, never cached.
     document = json.loads(cached)
@@ -90,10 +113,28 @@ class TopList:
 
 
 def top_apps(
-    reader: Reader, cache: AnswerCache, by: str, limit: int, window: Window | None
+    reader: Reader,
+    cache: AnswerCache,
+    by: str,
+    limit: int,
+    window: Window | None,
+    owner_id: int | None = None,
 ) -> TopList:
-    """The ``limit`` apps best by ``by``, all-time or in ``window`` widened to whole hours."""
-    return _top(reader, cache, "top-apps", top.top_apps, by, limit, window)
+    """The ``limit`` apps best by ``by``, all-time or in ``window`` widened to whole hours;
+    only the apps of developer ``owner_id`` when it is given.
+
+    Raises:
+        UnknownScope: the dashboard knows no developer ``owner_id``.
+    """
+    if owner_id is None:
+        return _top(reader, cache, "top-apps", top.top_apps, by, limit, window)
+    scope = Scope("owner", owner_id)
+
+    def query(reader: Reader, by: str, limit: int, window: Window | None) -> list[dict]:
+        check_known(reader, scope)
+        return top.top_apps(reader, by, limit, window, owner_id)
+
+    return _top(reader, cache, "top-apps", query, by, limit, window, scope.key())
 
 
 def top_developers(
@@ -111,10 +152,11 @@ def _top(
     by: str,
     limit: int,
     window: Window | None,
+    scoped: dict[str, int] | None = None,
 ) -> TopList:
     progress = read_progress(reader)
     aligned = top.aligned(window) if window is not None else None
-    key = {"by": by, "limit": limit, **(_bounds(aligned) if aligned else {})}
+    key = {"by": by, "limit": limit, **(_bounds(aligned) if aligned else {}), **(scoped or {})}
     body = cache.answer(
         progress.generation, name, key, lambda: to_json(query(reader, by, limit, aligned))
     )
@@ -123,12 +165,14 @@ def _top(
 
 @dataclass(frozen=True, slots=True)
 class SeriesQuestion:
-    """A time series asked for: ``window`` ``None`` means the recent buckets up to now."""
+    """A time series asked for: ``window`` ``None`` means the recent buckets up to now,
+    ``scope`` ``None`` the whole store."""
 
     metric: str
     bucket: str
     zone: ZoneInfo
     window: Window | None
+    scope: Scope | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +184,7 @@ class Series:
     bucket: str
     first: datetime
     end: datetime
+    scope: Scope | None = None
 
 
 def series_json(reader: Reader, cache: AnswerCache, question: SeriesQuestion) -> Series:
@@ -147,6 +192,7 @@ def series_json(reader: Reader, cache: AnswerCache, question: SeriesQuestion) ->
 
     Raises:
         TooManyPoints: the series has more than :data:`MAX_POINTS` points.
+        UnknownScope: the dashboard knows no such app or developer.
     """
     return _series(reader, cache, question, "timeseries", to_json)
 
@@ -156,6 +202,7 @@ def series_csv(reader: Reader, cache: AnswerCache, question: SeriesQuestion) -> 
 
     Raises:
         TooManyPoints: the series has more than :data:`MAX_POINTS` points.
+        UnknownScope: the dashboard knows no such app or developer.
     """
     return _series(reader, cache, question, "export.csv", _csv)
 
@@ -167,21 +214,24 @@ def _series(
     name: str,
     encode: Callable[[dict[str, Any]], bytes],
 ) -> Series:
-    metric, bucket, zone = question.metric, question.bucket, question.zone
+    metric, bucket, zone, scope = question.metric, question.bucket, question.zone, question.scope
     window = question.window
     if window is None:
         now = datetime.now(UTC)
         window = Window(recent_start(bucket, zone, now), now)
     first, end = covering(bucket, zone, window.start, window.end)
-    progress = read_progress(reader)
     # Checked before the cache: a too-long series is refused without making any point.
     if (end - first) / NOMINAL_LENGTH[bucket] > MAX_POINTS + 2:
         raise TooManyPoints(f"more than {MAX_POINTS} {bucket} buckets")
+    progress = read_progress(reader)
     named = {"metric": metric, "bucket": bucket, "tz": zone.key, "from": first, "to": end}
+    if scope is not None:
+        named |= scope.key()
 
     def compute() -> bytes:
+        check_known(reader, scope)
         edges = boundaries(bucket, zone, first, end, MAX_POINTS)
-        values = timeseries.values(reader, metric, bucket, edges)
+        values = timeseries.values(reader, metric, bucket, edges, scope)
         # The edges end with the last bucket's end: one more than there are values.
         starts = zip(edges, values, strict=False)
         points = [{"t": utc_text(t), "value": value} for t, value in starts]
@@ -189,7 +239,48 @@ def _series(
 
     key = {**named, "from": utc_text(first), "to": utc_text(end)}
     body = cache.answer(progress.generation, name, key, compute)
-    return Series(body, metric, bucket, first, end)
+    return Series(body, metric, bucket, first, end, scope)
+
+
+def app_lookup(reader: Reader, cache: AnswerCache, app_id: int) -> bytes:
+    """:func:`lookups.app` as JSON, cached.
+
+    Raises:
+        UnknownScope: the dashboard knows no such app (never cached).
+    """
+    progress = read_progress(reader)
+    key = {"app_id": app_id}
+    return cache.answer(
+        progress.generation, "app", key, lambda: to_json(lookups.app(reader, app_id))
+    )
+
+
+def developer_lookup(reader: Reader, cache: AnswerCache, owner_id: int) -> bytes:
+    """:func:`lookups.developer` as JSON, cached.
+
+    Raises:
+        UnknownScope: the dashboard knows no such developer (never cached).
+    """
+    progress = read_progress(reader)
+    key = {"owner_id": owner_id}
+    return cache.answer(
+        progress.generation, "developer", key, lambda: to_json(lookups.developer(reader, owner_id))
+    )
+
+
+def search_apps(
+    reader: Reader, cache: AnswerCache, q: str, page: int, page_size: int
+) -> tuple[list[dict], int]:
+    """One page of :func:`lookups.search` and the number of apps found, cached."""
+    progress = read_progress(reader)
+    key = {"q": json.dumps(q), "page": page, "page_size": page_size}
+
+    def compute() -> bytes:
+        found, total = lookups.search(reader, q, page, page_size)
+        return to_json({"found": found, "total": total})
+
+    cached = json.loads(cache.answer(progress.generation, "search-apps", key, compute))
+    return cached["found"], cached["total"]
 
 
 def _csv(document: dict[str, Any]) -> bytes:

@@ -7,7 +7,9 @@ less the other hours), so windows are aligned to whole UTC hours and a 30-day wi
 at most about 31 + 24 rows per app that sold, whatever the number of purchases.
 
 Only apps (developers) with at least one purchase, ever or in the window, are listed;
-ties are broken by the smaller id.
+ties are broken by the smaller id. Top apps can be narrowed to one developer's apps: all-time
+through the index of ``app_stats`` by owner, in a window by the ``owner_id`` every sales
+bucket carries.
 """
 
 from __future__ import annotations
@@ -26,8 +28,11 @@ def aligned(window: Window) -> Window:
     return widen(window, HOUR)
 
 
-def top_apps(reader: Reader, by: str, limit: int, window: Window | None) -> list[dict]:
-    """``[{app_id, title, owner_id, purchases, revenue}]``, best first by ``by``."""
+def top_apps(
+    reader: Reader, by: str, limit: int, window: Window | None, owner_id: int | None = None
+) -> list[dict]:
+    """``[{app_id, title, owner_id, purchases, revenue}]``, best first by ``by``; only the
+    apps of ``owner_id`` when it is given."""
     _check(by)
     if window is None:
         ranked = select(
@@ -37,9 +42,11 @@ def top_apps(reader: Reader, by: str, limit: int, window: Window | None) -> list
             AppStats.purchases,
             AppStats.revenue,
         ).where(AppStats.purchases > 0)
+        if owner_id is not None:
+            ranked = ranked.where(AppStats.owner_id == owner_id)
         statement = ranked.order_by(getattr(AppStats, by).desc(), AppStats.app_id).limit(limit)
     else:
-        sales = _sales_in(aligned(window))
+        sales = _sales_in(aligned(window), owner_id)
         best = _ranked(sales, sales.c.app_id, by, limit)
         statement = (
             select(
@@ -96,11 +103,11 @@ def _check(by: str) -> None:
         raise ValueError(f"unknown ranking {by!r}")
 
 
-def _sales_in(window: Window):
+def _sales_in(window: Window, owner_id: int | None = None):
     """Signed sales bucket rows that add up to the hour-aligned ``window``, as a subquery:
     whole days inside, hours at the edges, and for
     an edge longer than 12 hours its whole day less the hours outside (see
-    :func:`~dashboard.stats.windows.cover`)."""
+    :func:`~dashboard.stats.windows.cover`); only ``owner_id``'s when it is given."""
     parts = cover(window, DAY)
     pieces: list[tuple[str, Window, int]] = [("hour", part, 1) for part in parts.fine]
     pieces += [("hour", part, -1) for part in parts.minus]
@@ -116,6 +123,7 @@ def _sales_in(window: Window):
             AppSales.span == span,
             AppSales.bucket_start >= part.start,
             AppSales.bucket_start < part.end,
+            *((AppSales.owner_id == owner_id,) if owner_id is not None else ()),
         )
         for span, part, sign in pieces
     ]

@@ -2,6 +2,8 @@
 // other than 2xx becomes an ApiError carrying the HTTP status and the API's own message
 // (errors come as {code, status, message, errors?}).
 
+import { filterParams } from "./filter.js";
+
 export class ApiError extends Error {
   constructor(status, message, body = null) {
     super(message);
@@ -65,18 +67,31 @@ export async function signIn(username, password) {
   return response.json();
 }
 
+// `filter` ({kind, id} or null) narrows an answer to one app or developer (see filter.js).
 export const stats = {
-  allTime: (token) => getJson("/api/v1/stats/summary", token),
-  summary: (token, view) => getJson("/api/v1/stats/summary", token, range(view)),
-  timeseries: (token, view, metric) =>
-    getJson("/api/v1/stats/timeseries", token, seriesParams(view, metric)),
-  topApps: (token, view, by) =>
-    getJson("/api/v1/stats/top-apps", token, { by, limit: 10, ...range(view) }),
+  allTime: (token, filter = null) =>
+    getJson("/api/v1/stats/summary", token, filterParams(filter)),
+  summary: (token, view, filter = null) =>
+    getJson("/api/v1/stats/summary", token, { ...range(view), ...filterParams(filter) }),
+  timeseries: (token, view, metric, filter = null) =>
+    getJson("/api/v1/stats/timeseries", token, seriesParams(view, metric, filter)),
+  topApps: (token, view, by, ownerId = null) =>
+    getJson("/api/v1/stats/top-apps", token, {
+      by,
+      limit: 10,
+      ...range(view),
+      owner_id: ownerId,
+    }),
   topDevelopers: (token, view, by) =>
     getJson("/api/v1/stats/top-developers", token, { by, limit: 10, ...range(view) }),
-  csvPath: (view, metric) => url("/api/v1/stats/export.csv", seriesParams(view, metric)),
-  csv: (token, view, metric) =>
-    getBlob("/api/v1/stats/export.csv", token, seriesParams(view, metric)),
+  csvPath: (view, metric, filter = null) =>
+    url("/api/v1/stats/export.csv", seriesParams(view, metric, filter)),
+  csv: (token, view, metric, filter = null) =>
+    getBlob("/api/v1/stats/export.csv", token, seriesParams(view, metric, filter)),
+  lookup: (token, filter) =>
+    getJson(`/api/v1/${filter.kind === "app" ? "apps" : "developers"}/${filter.id}`, token),
+  searchApps: (token, q, pageSize) =>
+    getJson("/api/v1/stats/apps", token, { q, page_size: pageSize }),
   streamUrl: (token) => url("/api/v1/stream", { access_token: token }),
 };
 
@@ -84,6 +99,13 @@ function range(view) {
   return { from: view.from, to: view.to };
 }
 
-function seriesParams(view, metric) {
-  return { metric, bucket: view.bucket, from: view.from, to: view.to, tz: view.tz };
+function seriesParams(view, metric, filter) {
+  return {
+    metric,
+    bucket: view.bucket,
+    from: view.from,
+    to: view.to,
+    tz: view.tz,
+    ...filterParams(filter),
+  };
 }

@@ -1,12 +1,15 @@
-// The management page: sign-in, then the figures for the chosen range and zone, refreshed
-// whenever the stream says new events were folded.
+// The management page: sign-in, then the figures for the chosen range and zone (of the
+// whole store, or of one app or developer), refreshed whenever the stream says new events
+// were folded.
 
 import { signIn, stats } from "./api.js";
 import { chartsAvailable } from "./charts.js";
 import { fillZones, loadChoice, saveChoice, showChoice, wireControls } from "./choice.js";
 import { downloadCsv, showCsvLinks } from "./download.js";
 import * as figures from "./figures.js";
+import { filterFromUrl, filterKey, sameFilter, urlWith } from "./filter.js";
 import { openStream, setLive } from "./live.js";
+import { clearSearch, wireSearch } from "./search.js";
 import { claims, clearToken, loadToken, remainingMs, saveToken } from "./session.js";
 import { computeView, PRESETS } from "./time.js";
 
@@ -25,6 +28,7 @@ const state = {
   token: null,
   claims: null,
   choice: null,
+  filter: null, // the app or developer the page is narrowed to, as the URL says: {kind, id}
   view: null, // what the figures on screen are for: {from, to, tz, bucket, fromMs, toMs}
   charts: {},
   stream: null,
@@ -154,33 +158,48 @@ async function load() {
   }
   const dashboard = $("dashboard");
   dashboard.dataset.state = "loading";
-  const { token, choice } = state;
-  const answers = await Promise.allSettled([
-    stats.allTime(token),
-    stats.summary(token, view),
-    ...figures.SERIES.map(({ metric }) => stats.timeseries(token, view, metric)),
-    stats.topApps(token, view, choice.topAppsBy),
-    stats.topDevelopers(token, view, choice.topDevelopersBy),
-  ]);
+  const { token, choice, filter } = state;
+  const shown = figures.seriesFor(filter);
+  const none = Promise.resolve(null);
+  const ownerId = filter?.kind === "owner" ? filter.id : null;
+  const asked = {
+    allTime: stats.allTime(token),
+    summary: stats.summary(token, view, filter),
+    // The app's or developer's own all-time figures, beneath its tiles.
+    scopedAllTime: filter ? stats.allTime(token, filter) : none,
+    lookup: filter ? stats.lookup(token, filter) : none,
+    granted: filter ? none : stats.timeseries(token, view, "credits_granted"),
+    apps: stats.topApps(token, view, choice.topAppsBy, ownerId),
+    developers: stats.topDevelopers(token, view, choice.topDevelopersBy),
+  };
+  for (const { metric } of shown) asked[metric] = stats.timeseries(token, view, metric, filter);
+  const names = Object.keys(asked);
+  const settled = await Promise.allSettled(Object.values(asked));
   if (ticket !== state.loadTicket) return; // a newer load (or a sign-out) took over
-  const failures = answers.filter((a) => a.status === "rejected").map((a) => a.reason);
+  const failures = settled.filter((a) => a.status === "rejected").map((a) => a.reason);
   if (refused(failures.find((f) => f.status === 401) ?? failures.find((f) => f.status === 403))) {
     return;
   }
-  const [allTime, summary, ...rest] = answers.map((a) => a.value);
-  const series = rest.slice(0, figures.SERIES.length);
-  const [apps, developers] = rest.slice(figures.SERIES.length);
+  const got = Object.fromEntries(names.map((name, i) => [name, settled[i].value]));
+  const { allTime, summary, apps, developers } = got;
   state.view = view;
   figures.showView(view, PRESETS[choice.preset]);
-  showCsvLinks(view);
+  figures.showScope(filter, got.lookup, view.tz);
+  showCsvLinks(view, filter);
   if (allTime) showAllTime(allTime);
+  if (got.scopedAllTime) figures.showScopedAllTime(got.scopedAllTime);
   if (summary) {
     figures.showWindow(summary);
     state.shownSequence = summary.last_sequence ?? null;
   }
-  figures.SERIES.forEach((one, i) => {
-    if (series[i]) figures.showTimeseries(state.charts[one.metric], one, series[i], view);
-  });
+  for (const one of shown) {
+    if (got[one.metric]) {
+      figures.showTimeseries(state.charts[one.metric], one, got[one.metric], view);
+    }
+  }
+  if (got.granted && got.credits_spent) {
+    figures.showCreditView(state.charts.credit, got.granted, got.credits_spent, view);
+  }
   if (apps) figures.showTopApps(state.charts.topApps, apps, choice.topAppsBy);
   if (developers) {
     figures.showTopDevelopers(state.charts.topDevelopers, developers, choice.topDevelopersBy);
@@ -200,15 +219,51 @@ async function load() {
     to,
     tz,
     bucket,
+    filter: filterKey(filter),
   });
   if (!state.stream) listen();
 }
 
-/** The all-time figures and freshness, unless the stream already told newer ones. */
+/** The all-time figures and freshness, unless the stream already told newer ones. While
+ * filtered, the tiles hold the app's or developer's own all-time figures instead. */
 function showAllTime(summary) {
   if ((state.allTime?.last_sequence ?? -1) > (summary.last_sequence ?? 0)) return;
   state.allTime = summary;
-  if (state.view) figures.showAllTime(summary, state.view.tz);
+  if (state.view) figures.showAllTime(summary, state.view.tz, !state.filter);
+}
+
+// --- narrowing to one app or developer -------------------------------------------------------
+
+/** Show only `filter`'s figures (null: the whole store), remembered in the URL. `name`
+ * labels the chip until the app's or developer's own answer arrives. */
+function narrow(filter, name = null) {
+  if (sameFilter(filter, state.filter)) return;
+  state.filter = filter;
+  window.history.pushState(null, "", urlWith(filter));
+  const known = filter && name ? { title: name, username: name } : null;
+  figures.showScope(filter, known, state.view?.tz ?? "UTC");
+  load();
+}
+
+function onPick(event) {
+  const button = event.target.closest("button.pick");
+  if (!button) return;
+  clearSearch();
+  narrow({ kind: button.dataset.kind, id: Number(button.dataset.id) }, button.dataset.name);
+  $("filter-remove").focus();
+}
+
+function onRemoveFilter() {
+  narrow(null);
+  $("app-search-input").focus();
+}
+
+function onHistory() {
+  // Back or forward: the URL says what to show.
+  const filter = filterFromUrl();
+  if (sameFilter(filter, state.filter)) return;
+  state.filter = filter;
+  load();
 }
 
 // --- live ------------------------------------------------------------------------------------
@@ -243,7 +298,9 @@ async function onCsvClick(event) {
   const { view, token } = state;
   if (!view || !token) return;
   try {
-    await downloadCsv(token, view, event.currentTarget.dataset.metric);
+    const link = event.currentTarget;
+    const filter = link.dataset.scoped === "yes" ? state.filter : null;
+    await downloadCsv(token, view, link.dataset.metric, filter);
   } catch (error) {
     if (!refused(error)) notice(`The CSV could not be downloaded: ${error.message}`);
   }
@@ -257,6 +314,7 @@ function signOut() {
 }
 
 function start() {
+  state.filter = filterFromUrl();
   state.choice = loadChoice();
   fillZones(state.choice);
   showChoice(state.choice);
@@ -266,6 +324,15 @@ function start() {
   $("sign-in-form").addEventListener("submit", onSignIn);
   $("sign-out").addEventListener("click", signOut);
   $("forbidden-sign-out").addEventListener("click", signOut);
+  $("dashboard").addEventListener("click", onPick);
+  $("filter-remove").addEventListener("click", onRemoveFilter);
+  window.addEventListener("popstate", onHistory);
+  wireSearch(
+    () => state.token,
+    (error) => {
+      if (!refused(error)) notice(`The search failed: ${error.message}`);
+    },
+  );
   const token = loadToken();
   if (token && remainingMs(claims(token)) > 0) enter(token);
   else showSignIn();

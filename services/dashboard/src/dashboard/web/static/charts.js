@@ -8,6 +8,7 @@ const COLORS = {
   apps_created: "#9333ea",
   apps: "#0e7490",
   developers: "#c2410c",
+  credits_granted: "#b45309",
 };
 
 export function chartsAvailable() {
@@ -87,5 +88,48 @@ export function showBars(chart, label, labels, values) {
   chart.data.labels = labels;
   chart.data.datasets[0].label = label;
   chart.data.datasets[0].data = values;
+  chart.update();
+}
+
+/** Two line charts in one: credits granted and credits spent per bucket, with a legend. */
+export function creditChart(canvas) {
+  if (!chartsAvailable()) return null;
+  const line = (label, metric) => ({
+    label,
+    data: [],
+    borderColor: COLORS[metric],
+    backgroundColor: `${COLORS[metric]}22`,
+    tension: 0,
+    pointRadius: 0,
+    pointHitRadius: 8,
+    borderWidth: 2,
+  });
+  const options = common();
+  options.plugins = { legend: { display: true, position: "bottom" } };
+  return new window.Chart(canvas, {
+    type: "line",
+    data: {
+      labels: [],
+      times: [],
+      datasets: [line("Granted", "credits_granted"), line("Spent", "credits_spent")],
+    },
+    options: {
+      ...options,
+      interaction: { mode: "index", intersect: false },
+      scales: {
+        x: { ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 8 } },
+        y: { beginAtZero: true, ticks: { precision: 0 } },
+      },
+    },
+  });
+}
+
+/** Replace the credit chart's points: granted and spent per bucket starting at `times`. */
+export function showCredit(chart, labels, granted, spent, times) {
+  if (!chart) return;
+  chart.data.labels = labels;
+  chart.data.times = times;
+  chart.data.datasets[0].data = granted;
+  chart.data.datasets[1].data = spent;
   chart.update();
 }

@@ -1,9 +1,19 @@
-// The figures' sections of the page: the range line, KPI tiles, the three charts over time
-// and the two top lists, each drawn from one answer of the API.
+// The figures' sections of the page: the range line, KPI tiles, the charts over time, the
+// credit view and the two top lists, each drawn from one answer of the API; and what the
+// page is narrowed to (one app or developer), shown as a removable chip.
 
-import { barChart, chartsAvailable, lineChart, showBars, showSeries } from "./charts.js";
+import {
+  barChart,
+  chartsAvailable,
+  creditChart,
+  lineChart,
+  showBars,
+  showCredit,
+  showSeries,
+} from "./charts.js";
+import { filterLabel, filterName } from "./filter.js";
 import * as render from "./render.js";
-import { autoBucket, fitBucket, labelFormatter } from "./time.js";
+import { autoBucket, fitBucket, formatInstant, labelFormatter } from "./time.js";
 
 export const SERIES = [
   { metric: "purchases", label: "Purchases" },
@@ -19,6 +29,7 @@ export function makeCharts() {
   for (const { metric, label } of SERIES) {
     charts[metric] = lineChart($(`chart-${metric}`), metric, label);
   }
+  charts.credit = creditChart($("chart-credit"));
   charts.topApps = barChart($("chart-top-apps"), "apps");
   charts.topDevelopers = barChart($("chart-top-developers"), "developers");
   if (!chartsAvailable()) {
@@ -38,9 +49,16 @@ export function showView(view, presetSpan) {
   $("tops-hint").hidden = !$("tops-hint").textContent;
 }
 
-export function showAllTime(summary, timeZone) {
-  render.renderAllTime($("kpis"), summary);
+/** The store's all-time figures: the freshness line, and the tiles unless `tiles` is
+ * false (the page is filtered: they hold the app's or developer's own). */
+export function showAllTime(summary, timeZone, tiles = true) {
+  if (tiles) render.renderAllTime($("kpis"), summary);
   render.renderFreshness($("freshness-text"), summary, timeZone);
+}
+
+/** One app's or developer's all-time figures beneath its tiles. */
+export function showScopedAllTime(summary) {
+  render.renderAllTime($("kpis"), summary);
 }
 
 export function showWindow(summary) {
@@ -71,6 +89,86 @@ export function showTimeseries(chart, { metric, label }, answer, view) {
   );
 }
 
+/** Which metrics have figures per app and developer: the others are hidden when filtered. */
+export function seriesFor(filter) {
+  return filter ? SERIES.filter((one) => SCOPED.includes(one.metric)) : SERIES;
+}
+
+const SCOPED = ["purchases", "credits_spent"];
+
+/** Tiles and cards without figures per app or developer hide while the page is filtered;
+ * the chip says what it is filtered to, `lookup` (the app's or developer's own answer)
+ * adds its price, all-time figures and rank. */
+export function showScope(filter, lookup, timeZone) {
+  for (const part of document.querySelectorAll("#kpis .kpi, .charts .card")) {
+    part.hidden = Boolean(filter) && part.dataset.scoped !== "yes";
+  }
+  $("filter").hidden = !filter;
+  $("top-apps-title").textContent =
+    filter?.kind === "owner" ? `Top apps of ${filterName(filter, lookup)}` : "Top apps";
+  if (!filter) return;
+  $("filter-label").textContent = filterLabel(filter, lookup);
+  // Only the app's or developer's own answer has figures (a name alone: not yet).
+  const answered = typeof lookup?.purchases === "number";
+  $("filter-details").textContent = answered ? scopeDetails(filter, lookup, timeZone) : "";
+}
+
+function scopeDetails(filter, lookup, timeZone) {
+  const pieces = [];
+  const all = `all time ${render.formatNumber(lookup.purchases)} purchases, `;
+  if (filter.kind === "app") {
+    pieces.push(`by ${lookup.username ?? `user #${lookup.owner_id}`}`);
+    if (typeof lookup.price === "number") {
+      const history = lookup.prices ?? [];
+      let price = `price ${render.formatNumber(lookup.price)}`;
+      if (history.length > 1) {
+        const last = history[history.length - 1];
+        const before = history[history.length - 2];
+        const when = formatInstant(Date.parse(last.from), timeZone);
+        price += ` since ${when} (was ${render.formatNumber(before.price)})`;
+      }
+      pieces.push(price);
+    }
+    pieces.push(`${all}${render.formatNumber(lookup.revenue)} credits`);
+    if (lookup.rank?.purchases) pieces.push(`#${lookup.rank.purchases} by purchases`);
+  } else {
+    pieces.push(`${render.formatNumber(lookup.apps)} apps`);
+    pieces.push(`${all}${render.formatNumber(lookup.revenue)} credits earned`);
+    if (lookup.rank?.revenue) pieces.push(`#${lookup.rank.revenue} by revenue`);
+  }
+  return pieces.join(" · ");
+}
+
+/** Credits granted beside credits spent, per bucket of the view (the whole store's). */
+export function showCreditView(chart, granted, spent, view) {
+  const format = labelFormatter(view.bucket, view.tz, view.toMs - view.fromMs);
+  const points = granted.points ?? [];
+  const times = points.map((point) => point.t);
+  const labels = times.map((t) => format.format(new Date(t)));
+  const given = points.map((point) => point.value);
+  const used = (spent.points ?? []).map((point) => point.value);
+  showCredit(chart, labels, given, used, times);
+  const card = document.querySelector('[data-series="credit"]');
+  const sum = (values) => values.reduce((total, value) => total + value, 0);
+  card.dataset.granted = String(sum(given));
+  card.dataset.spent = String(sum(used));
+  card.querySelector("canvas").setAttribute(
+    "aria-label",
+    `Credits granted and spent, ${render.rangeText(view)}: ` +
+      `${render.formatNumber(sum(given))} granted, ${render.formatNumber(sum(used))} spent`,
+  );
+  render.renderRows(
+    card.querySelector("tbody"),
+    points.map((_point, i) => [
+      render.text(labels[i]),
+      render.numeric(given[i]),
+      render.numeric(used[i] ?? 0),
+    ]),
+    "No buckets in this range.",
+    3,
+  );
+}
+
 export function showTopApps(chart, rows, by) {
   const labels = rows.map((row) => row.title ?? `app ${row.app_id}`);
   showBars(chart, by, labels, rows.map((row) => row[by]));
@@ -78,7 +176,10 @@ export function showTopApps(chart, rows, by) {
     document.querySelector("#top-apps tbody"),
     rows.map((row, i) => [
       render.numeric(i + 1),
-      render.text(labels[i]),
+      {
+        text: labels[i],
+        pick: { kind: "app", id: row.app_id, label: `Show only ${labels[i]}` },
+      },
       render.numeric(row.purchases),
       render.numeric(row.revenue),
     ]),
@@ -94,7 +195,10 @@ export function showTopDevelopers(chart, rows, by) {
     document.querySelector("#top-developers tbody"),
     rows.map((row, i) => [
       render.numeric(i + 1),
-      render.text(labels[i]),
+      {
+        text: labels[i],
+        pick: { kind: "owner", id: row.owner_id, label: `Show only ${labels[i]}'s apps` },
+      },
       render.numeric(row.apps),
       render.numeric(row.purchases),
       render.numeric(row.revenue),

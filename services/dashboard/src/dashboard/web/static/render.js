@@ -127,13 +127,16 @@ export function topsHint(view) {
   );
 }
 
-/** Fill a table body: one row per item of `rows`, each an array of cells {text, numeric}. */
+/** Fill a table body: one row per item of `rows`, each an array of cells {text, numeric,
+ * pick?}. A cell with `pick` ({kind, id, label, name?}) holds a button that narrows the
+ * page to that app or developer (the page listens for clicks on `button.pick`). */
 export function renderRows(tbody, rows, emptyText, columns) {
   const fresh = rows.map((cells) => {
     const row = document.createElement("tr");
     for (const cell of cells) {
       const td = document.createElement("td");
-      td.textContent = cell.text;
+      if (cell.pick) td.append(pickButton(cell.pick, cell.text));
+      else td.textContent = cell.text;
       if (cell.numeric) td.className = "num";
       row.append(td);
     }
@@ -157,4 +160,17 @@ export function numeric(value) {
 
 export function text(value) {
   return { text: value ?? "–", numeric: false };
+}
+
+/** A button that narrows the page to an app or a developer, named for a screen reader. */
+export function pickButton({ kind, id, label, name }, text) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "pick";
+  button.dataset.kind = kind;
+  button.dataset.id = String(id);
+  button.dataset.name = name ?? text;
+  button.textContent = text;
+  button.setAttribute("aria-label", label);
+  return button;
 }
