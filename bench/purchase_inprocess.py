@@ -17,40 +17,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from purchases_side import seed
+
 from appstore.app import create_app
 from appstore.bootstrap import bootstrap
 from appstore.config import Settings
 from appstore.migrations import upgrade
-from appstore.security.principal import Principal
-from appstore.services import apps, users
-
-PRICE = 3
-
-
-def seed(parts, buyers: int, owners: int, apps_each: int) -> tuple[list[str], list[int]]:
-    """Buyers with credit for every app, and verified apps of ``owners`` developers."""
-    admin = users.register(parts.db, parts.passwords, "admin", "a@bench.test", "x" * 12)
-    admin_principal = Principal(admin.id, admin.username, "admin")
-    app_ids = []
-    for o in range(owners):
-        owner = users.register(parts.db, parts.passwords, f"dev{o}", f"d{o}@bench.test", "x" * 12)
-        principal = Principal(owner.id, owner.username, "user")
-        for a in range(apps_each):
-            fields = {
-                "title": f"App {o}-{a}",
-                "description": "Benchmark app.",
-                "price": PRICE,
-                "access_link": "https://bench.test/app",
-            }
-            created = apps.create_app(parts.db, principal, fields)
-            apps.verify_app(parts.db, admin_principal, created.id)
-            app_ids.append(created.id)
-    tokens = []
-    for b in range(buyers):
-        buyer = users.register(parts.db, parts.passwords, f"buyer{b}", f"b{b}@bench.test", "x" * 12)
-        users.grant_credit(parts.db, admin_principal, buyer.id, PRICE * len(app_ids))
-        tokens.append(parts.tokens.issue(buyer.id, buyer.username, "user"))
-    return tokens, app_ids
 
 
 def buy(client, tokens: list[str], app_ids: list[int], start: int, count: int) -> int:

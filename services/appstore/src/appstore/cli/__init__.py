@@ -48,9 +48,15 @@ def db_upgrade(revision: str) -> None:
     show_default="APPSTORE_WORKERS or 2 x cores + 1, at most 64",
     type=click.IntRange(1, 64),
 )
-@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--threads",
+    default=lambda: int(os.environ.get("APPSTORE_THREADS", "4")),
+    show_default="APPSTORE_THREADS or 4",
+    type=click.IntRange(1, 64),
+    help="Threads per process: while one waits on the database, another uses the CPU.",
+)
 def serve(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the HTTP API with gunicorn."""
+    """Serve the HTTP API with gunicorn (connections kept alive between requests)."""
     from appstore.bootstrap import bootstrap
     from servicekit import logs
     from servicekit.server import serve as run
