@@ -62,6 +62,9 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     from servicekit.server import serve as run
 
     logs.configure("appstore-api")
+    # Every thread may hold a connection at once: a smaller pool would queue requests on it
+    # while the CPU idles.
+    os.environ.setdefault("APPSTORE_DB_POOL_SIZE", str(max(10, threads)))
     # Made once here so that workers starting together do not each generate a key.
     bootstrap().db.dispose()
     run(
