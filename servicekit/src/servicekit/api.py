@@ -43,19 +43,38 @@ class _NoSessions(SessionInterface):
 
 
 class _JSONProvider(DefaultJSONProvider):
-    """Flask's JSON, encoded by one encoder built once: ``json.dumps`` with options builds a
-    new encoder on every call, which cost more than encoding a small answer."""
+    """Flask's JSON, encoded by an encoder built once per set of options: ``json.dumps``
+    with options (Flask passes compact separators for every answer) builds a new encoder on
+    every call, which cost more than encoding a small answer."""
+
+    _LAYOUT = frozenset({"indent", "separators"})
 
     def __init__(self, app: Flask) -> None:
         super().__init__(app)
-        self._encoder = json.JSONEncoder(
-            default=self.default, ensure_ascii=self.ensure_ascii, sort_keys=self.sort_keys
-        )
+        self._encoders: dict[tuple, json.JSONEncoder] = {}
 
     def dumps(self, obj, **kwargs) -> str:
-        if kwargs:  # indented for a debug app, or options given by the caller
+        if not self._LAYOUT.issuperset(kwargs):  # other options: Flask's own way
             return super().dumps(obj, **kwargs)
-        return self._encoder.encode(obj)
+        # An app may change its settings at any time: they are part of the key.
+        options = (
+            self.ensure_ascii,
+            self.sort_keys,
+            kwargs.get("indent"),
+            kwargs.get("separators"),
+        )
+        encoder = self._encoders.get(options)
+        if encoder is None:
+            ensure_ascii, sort_keys, indent, separators = options
+            encoder = json.JSONEncoder(
+                default=self.default,
+                ensure_ascii=ensure_ascii,
+                sort_keys=sort_keys,
+                indent=indent,
+                separators=separators,
+            )
+            self._encoders[options] = encoder
+        return encoder.encode(obj)
 
 
 def documented(*decorators: Callable) -> Callable:
