@@ -11,6 +11,8 @@ STAMP := $(VENV)/.installed
 PAGE_ASSETS := services/dashboard/node_modules/.package-lock.json
 DOCS_ASSETS := servicekit/node_modules/.package-lock.json
 ASSETS := $(PAGE_ASSETS) $(DOCS_ASSETS)
+# The revision `make bench` serves purchases beside (empty: none, the floors instead).
+PURCHASES_AGAINST ?= 7e28ae9
 
 .PHONY: venv test lint format run bench clean
 
@@ -45,7 +47,7 @@ run: $(STAMP) $(ASSETS)
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	$(BIN)/python bench/purchases.py
+	$(BIN)/python bench/purchases.py $(if $(PURCHASES_AGAINST),--against $(PURCHASES_AGAINST))
 	$(BIN)/python bench/relay.py
 	$(BIN)/python bench/relay_publish.py
 	$(BIN)/python bench/pipeline.py

@@ -76,3 +76,21 @@ def test_error_response_has_flask_smorests_shape():
         "errors": {"name": ["dup"]},
     }
     assert headers == {"X": "1"}
+
+
+def test_json_answers_follow_the_apps_json_settings_even_when_changed_later():
+    app = Flask(__name__)
+    create_api(app, title="t", description="d", max_body_bytes=1024)
+
+    @app.get("/answer")
+    def answer():
+        return {"b": 1, "a": "é"}
+
+    client = app.test_client()
+    assert client.get("/answer").get_data(as_text=True) == '{"a":"\\u00e9","b":1}\n'
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    assert client.get("/answer").get_data(as_text=True) == '{"b":1,"a":"é"}\n'
+    app.debug = True
+    assert client.get("/answer").get_data(as_text=True) == '{\n  "b": 1,\n  "a": "é"\n}\n'
+    assert app.json.dumps({"b": 1}, default=str) == '{"b": 1}'

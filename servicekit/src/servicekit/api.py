@@ -4,10 +4,13 @@ sturdier JSON parser, and error bodies in flask-smorest's shape."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from http import HTTPStatus
 
 import flask_smorest
 from flask import Flask, current_app, jsonify
+from flask.json.provider import DefaultJSONProvider
+from flask.sessions import NullSession, SessionInterface
 from webargs.flaskparser import FlaskParser
 
 from servicekit import api_docs
@@ -24,6 +27,71 @@ class _Parser(FlaskParser):
         except (RecursionError, ValueError) as error:
             # Nested too deeply, or an integer with more digits than Python converts.
             raise json.JSONDecodeError(str(error), "<request body>", 0) from error
+
+
+class _NoSessions(SessionInterface):
+    """No cookie sessions: the APIs authenticate every request by its bearer token. Flask's
+    default interface would look for a signing key and build an empty session per request."""
+
+    _none = NullSession()
+
+    def open_session(self, app, request):
+        return self._none
+
+    def save_session(self, app, session, response) -> None:
+        return None
+
+
+class _JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, encoded by an encoder built once per set of options: ``json.dumps``
+    with options (Flask passes compact separators for every answer) builds a new encoder on
+    every call, which cost more than encoding a small answer."""
+
+    _LAYOUT = frozenset({"indent", "separators"})
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__(app)
+        self._encoders: dict[tuple, json.JSONEncoder] = {}
+
+    def dumps(self, obj, **kwargs) -> str:
+        if not self._LAYOUT.issuperset(kwargs):  # other options: Flask's own way
+            return super().dumps(obj, **kwargs)
+        # An app may change its settings at any time: they are part of the key.
+        options = (
+            self.ensure_ascii,
+            self.sort_keys,
+            kwargs.get("indent"),
+            kwargs.get("separators"),
+        )
+        encoder = self._encoders.get(options)
+        if encoder is None:
+            ensure_ascii, sort_keys, indent, separators = options
+            encoder = json.JSONEncoder(
+                default=self.default,
+                ensure_ascii=ensure_ascii,
+                sort_keys=sort_keys,
+                indent=indent,
+                separators=separators,
+            )
+            self._encoders[options] = encoder
+        return encoder.encode(obj)
+
+
+def documented(*decorators: Callable) -> Callable:
+    """Apply flask-smorest decorators to a view for its OpenAPI entry only.
+
+    The view keeps the documentation (``_apidoc``) they add but not their wrappers, so a hot
+    endpoint does its own parsing and answering: it must then behave as documented.
+    """
+
+    def decorate(view):
+        wrapped = view
+        for decorator in reversed(decorators):
+            wrapped = decorator(wrapped)
+        view._apidoc = wrapped._apidoc
+        return view
+
+    return decorate
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -47,6 +115,8 @@ def create_api(
         API_SPEC_OPTIONS={"info": {"description": description}},
         **api_docs.flask_smorest_config(),
     )
+    app.session_interface = _NoSessions()
+    app.json = _JSONProvider(app)
     api = flask_smorest.Api(app)
     app.register_blueprint(api_docs.blp)
     api.spec.components.security_scheme(

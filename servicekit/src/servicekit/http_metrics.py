@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -25,6 +25,17 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 class _Instruments:
     requests: Counter
     latency: Histogram
+    # The labelled children, looked up once per label set: ``labels()`` checks, converts
+    # and locks on every call, which cost as much as counting.
+    children: dict = field(default_factory=dict)
+
+    def child(self, labels: tuple[str, str, int]) -> tuple[Counter, Histogram]:
+        found = self.children.get(labels)
+        if found is None:
+            names = (labels[0], labels[1], str(labels[2]))
+            found = (self.requests.labels(*names), self.latency.labels(*names))
+            self.children[labels] = found
+        return found
 
 
 # One set per namespace: a metric may be registered once per process, and tests build
@@ -62,10 +73,11 @@ def init_app(app: Flask, namespace: str) -> None:
         started = g.pop("metrics_started", None)
         if started is not None:
             # The URL rule, not the path, keeps the label set small (no ids in labels).
-            endpoint = request.url_rule.rule if request.url_rule else "<unmatched>"
-            labels = (request.method, endpoint, str(response.status_code))
-            instruments.requests.labels(*labels).inc()
-            instruments.latency.labels(*labels).observe(time.perf_counter() - started)
+            rule = request.url_rule
+            endpoint = rule.rule if rule else "<unmatched>"
+            count, latency = instruments.child((request.method, endpoint, response.status_code))
+            count.inc()
+            latency.observe(time.perf_counter() - started)
         return response
 
     app.add_url_rule("/metrics", "metrics", exposition)

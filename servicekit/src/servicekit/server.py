@@ -87,9 +87,11 @@ def serve(
     Parameters:
         factory: where the application factory is; called once per worker process.
         service: the name in every log line.
-        threads: more than 1 selects gthread workers (needed by long-lived responses such
-            as Server-Sent Events, which hold a thread rather than a process), as
-            :class:`QuittingThreadWorker`.
+        threads: threads per process. Every worker is gthread
+            (:class:`QuittingThreadWorker`), even with one thread: it keeps connections alive
+            between requests (a sync worker closes each one, so every request pays a new TCP
+            connection), and with several threads a process serves others while one waits on
+            its database, or holds a long-lived response such as Server-Sent Events.
         options: further gunicorn settings.
     """
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -98,7 +100,7 @@ def serve(
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
-        "worker_class": QuittingThreadWorker if threads > 1 else "sync",
+        "worker_class": QuittingThreadWorker,
         "accesslog": None,
         "logger_class": NoAccessLines,
         "keepalive": 5,

@@ -9,15 +9,18 @@ from marshmallow import ValidationError, fields, validate
 MAX_ID = 2**31 - 1
 
 
+def utc_text(value: datetime) -> str:
+    """ISO-8601 in UTC with a ``Z`` suffix; a naive value (SQLite keeps no zone) is UTC."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
 class UtcDateTime(fields.DateTime):
     """ISO-8601 in UTC with a ``Z`` suffix; naive values (SQLite keeps no zone) are UTC."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+        return None if value is None else utc_text(value)
 
     def _deserialize(self, value, attr, data, **kwargs) -> datetime:
         parsed = super()._deserialize(value, attr, data, **kwargs)

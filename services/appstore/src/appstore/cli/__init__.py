@@ -48,14 +48,23 @@ def db_upgrade(revision: str) -> None:
     show_default="APPSTORE_WORKERS or 2 x cores + 1, at most 64",
     type=click.IntRange(1, 64),
 )
-@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--threads",
+    default=lambda: int(os.environ.get("APPSTORE_THREADS", "4")),
+    show_default="APPSTORE_THREADS or 4",
+    type=click.IntRange(1, 64),
+    help="Threads per process: while one waits on the database, another uses the CPU.",
+)
 def serve(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the HTTP API with gunicorn."""
+    """Serve the HTTP API with gunicorn (connections kept alive between requests)."""
     from appstore.bootstrap import bootstrap
     from servicekit import logs
     from servicekit.server import serve as run
 
     logs.configure("appstore-api")
+    # Every thread may hold a connection at once: a smaller pool would queue requests on it
+    # while the CPU idles.
+    os.environ.setdefault("APPSTORE_DB_POOL_SIZE", str(max(10, threads)))
     # Made once here so that workers starting together do not each generate a key.
     bootstrap().db.dispose()
     run(

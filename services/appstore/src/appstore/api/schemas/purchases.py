@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
-from appstore.api.fields import Id, UtcDateTime
+from appstore.api.fields import Id, UtcDateTime, utc_text
 
 
 class PurchaseSchema(Schema):
@@ -17,6 +17,22 @@ class PurchaseSchema(Schema):
     @post_dump
     def _hide_absent_access(self, data, **kwargs):
         return {k: v for k, v in data.items() if v is not None}
+
+
+def purchase_body(bought) -> dict:
+    """What :class:`PurchaseSchema` dumps for ``bought``, built directly: the answer of the
+    busiest endpoint, where marshmallow's per-field work cost more than the rest of the
+    answer (a test holds the two equal)."""
+    body = {
+        "id": bought.id,
+        "app_id": bought.app_id,
+        "buyer_id": bought.buyer_id,
+        "price": bought.price,
+        "created_at": utc_text(bought.created_at),
+        "access_link": bought.access_link,
+        "access_key": bought.access_key,
+    }
+    return {name: value for name, value in body.items() if value is not None}
 
 
 class PurchaseQueryArgsSchema(Schema):
