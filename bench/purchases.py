@@ -28,6 +28,7 @@ from appstore.migrations import upgrade
 from appstore.models import Purchase, User
 from appstore.security.principal import Principal
 from appstore.services import apps, users
+from appstore.throttling import UNTHROTTLED, UNTHROTTLED_ENV
 from servicekit.testing import free_port
 from sqlstore.testing import postgres_server, throwaway_database
 
@@ -69,6 +70,7 @@ def start_server(settings: Settings, port: int, workers: int, threads: int, log:
         "APPSTORE_DATABASE_URL": settings.database_url,
         "APPSTORE_DATA_DIR": str(settings.data_dir),
         "APPSTORE_DB_POOL_SIZE": str(max(2, threads)),
+        **UNTHROTTLED_ENV,
     }
     command = [str(Path(sys.executable).with_name("appstore")), "serve", "--port", str(port)]
     command += ["--workers", str(workers), "--threads", str(threads)]
@@ -136,7 +138,9 @@ def main() -> None:
     with postgres_server() as admin_url, throwaway_database(admin_url, "appstore_bench") as url:
         upgrade(url)
         data_dir = Path(tempfile.mkdtemp(prefix="appstore-bench-"))
-        settings = Settings(database_url=url, data_dir=data_dir, password_profile="cheapest")
+        settings = Settings(
+            database_url=url, data_dir=data_dir, password_profile="cheapest", **UNTHROTTLED
+        )
         parts = bootstrap(settings)
         print("seeding buyers and apps ...", flush=True)
         tokens, app_ids = seed(parts, buyers=args.connections, owners=64, apps_per_owner=APPS_EACH)
