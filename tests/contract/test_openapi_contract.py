@@ -19,7 +19,7 @@ import pytest
 from seeds import FIXED_SEED, FRESH_SEED
 
 #: Seconds of fuzzing and stateful testing per service and seed.
-BUDGET = {"appstore": 45, "dashboard": 25}
+BUDGET = {"appstore": 40, "dashboard": 20}
 SCALE = float(os.environ.get("CONTRACT_SECONDS_SCALE", "1"))
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 #: The event stream never ends on its own; ``test_event_stream`` checks it instead.
