@@ -35,6 +35,7 @@ from pathlib import Path
 import requests
 from ref_tree import ROOT, checked_out, describe, environment
 
+from appstore.throttling import UNTHROTTLED_ENV
 from servicekit.testing import free_port
 from sqlstore.testing import postgres_server, throwaway_database
 
@@ -78,6 +79,8 @@ def start_server(side: Side, args) -> None:
         **environment(side.tree),
         "APPSTORE_DATABASE_URL": side.database_url,
         "APPSTORE_DATA_DIR": str(side.data_dir),
+        # Limits off, as for every load test; a revision without them ignores these.
+        **UNTHROTTLED_ENV,
     }
     side.port = free_port()
     command = [str(Path(sys.executable).with_name("appstore")), "serve", "--port", str(side.port)]

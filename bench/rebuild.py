@@ -38,6 +38,7 @@ from appstore.bootstrap import bootstrap
 from appstore.config import Settings
 from appstore.migrations import upgrade as upgrade_appstore
 from appstore.services import users
+from appstore.throttling import UNTHROTTLED_ENV
 from dashboard.appstore_client import AppstoreClient
 from dashboard.migrations import upgrade as upgrade_dashboard
 from dashboard.models import ProcessedEvent, Total
@@ -89,6 +90,7 @@ def serve(appstore_url: str, data_dir: Path, workers: int) -> tuple[subprocess.P
         "APPSTORE_DATABASE_URL": appstore_url,
         "APPSTORE_DATA_DIR": str(data_dir),
         "APPSTORE_PASSWORD_PROFILE": "cheapest",
+        **UNTHROTTLED_ENV,
     }
     command = [str(BIN / "appstore"), "serve", "--port", str(port), "--workers", str(workers)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)

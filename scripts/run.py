@@ -25,6 +25,14 @@ STOP_WITHIN_SECONDS = 8
 READY_WITHIN_SECONDS = 90
 APPSTORE_PORT = 8000
 DASHBOARD_PORT = 8001
+#: Front-end dev servers (Vite, then Create React App / Next.js) whose pages may call the
+#: Appstore API from the browser (CORS), unless APPSTORE_CORS_ORIGINS says otherwise.
+DEV_ORIGINS = (
+    "http://localhost:5173",
+    "http://127.0.0.1:5173",
+    "http://localhost:3000",
+    "http://127.0.0.1:3000",
+)
 
 
 def main() -> int:
@@ -95,6 +103,7 @@ def _environment(data: Path) -> dict[str, str]:
     env.setdefault("DASHBOARD_SERVICE_PASSWORD", env["DEMO_PASSWORD"])
     # Gap healing looks at the log often here, so a dashboard started late catches up fast.
     env.setdefault("DASHBOARD_SYNC_INTERVAL_SECONDS", "10")
+    env.setdefault("APPSTORE_CORS_ORIGINS", ",".join(DEV_ORIGINS))
     return env
 
 
@@ -128,12 +137,15 @@ def _wait_ready(processes, stopping, logs: Path) -> bool:
 
 def _print_welcome(env: dict[str, str], logs: Path) -> None:
     password = env["DEMO_PASSWORD"]
+    origins = ", ".join(o.strip() for o in env["APPSTORE_CORS_ORIGINS"].split(",") if o.strip())
+    origins = origins or "no origin"
     print(
         "\nappstore-events is running:\n"
         f"  Dashboard        http://127.0.0.1:{DASHBOARD_PORT}/   "
         f"(sign in as manager / {password})\n"
         f"  Dashboard API    http://127.0.0.1:{DASHBOARD_PORT}/api/docs\n"
         f"  Appstore API     http://127.0.0.1:{APPSTORE_PORT}/api/docs\n"
+        f"  Browsers may call it from (CORS, APPSTORE_CORS_ORIGINS): {origins}\n"
         f"  Accounts         admin, manager, service, dev0.., buyer0..; password {password!r}\n"
         "  Metrics          :8000/metrics, :8001/metrics, relay :9102, worker :9103\n"
         f"  Logs (JSON)      {logs}\n"

@@ -8,10 +8,13 @@ from collections.abc import Callable
 from http import HTTPStatus
 
 import flask_smorest
+from apispec import BasePlugin
 from flask import Flask, current_app, jsonify
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import NullSession, SessionInterface
+from flask_smorest.error_handler import ErrorSchema
 from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import MethodNotAllowed
 
 from servicekit import api_docs
 
@@ -94,10 +97,54 @@ def documented(*decorators: Callable) -> Callable:
     return decorate
 
 
+#: ``X-Pagination`` as it is sent: one JSON object, written as the header's text.
+PAGINATION_HEADER = {
+    "description": "The page as a JSON object: `total`, `total_pages`, `first_page`, "
+    "`last_page`, `page`, and `previous_page`/`next_page` where there is one.",
+    "schema": {
+        "type": "string",
+        "example": '{"total": 42, "total_pages": 3, "first_page": 1, "last_page": 3, '
+        '"page": 2, "previous_page": 1, "next_page": 3}',
+    },
+}
+PAGINATION_HEADER_NAME = "PAGINATION_JSON"
+#: A 429 of a throttled operation: the error body, and when to try again.
+TOO_MANY_REQUESTS = {
+    "schema": ErrorSchema,
+    "description": "Too many attempts: wait `Retry-After` seconds.",
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
+#: Sent with every 405: the methods the path takes.
+ALLOW_HEADER = {
+    "description": "The methods this path answers.",
+    "schema": {"type": "string", "example": "GET, HEAD, OPTIONS"},
+}
+
+
+class SchemaKeywords(BasePlugin):
+    """Adds the JSON Schema keywords a marshmallow schema class names in its
+    ``OPENAPI_KEYWORDS`` (rules about the object as a whole, e.g. ``minProperties``) to its
+    component in the document."""
+
+    def schema_helper(self, name, definition, **kwargs):
+        schema = kwargs.get("schema")
+        schema_class = schema if isinstance(schema, type) else type(schema)
+        return dict(getattr(schema_class, "OPENAPI_KEYWORDS", {}))
+
+
 class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint with the sturdier JSON parser; every API module uses it."""
+    """flask-smorest's Blueprint with the sturdier JSON parser, and ``X-Pagination``
+    documented as the JSON text it is; every API module uses it."""
 
     ARGUMENTS_PARSER = _Parser()
+
+    def _document_pagination_metadata(self, spec, resp_doc):
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = PAGINATION_HEADER_NAME
 
 
 def create_api(
@@ -117,11 +164,13 @@ def create_api(
     )
     app.session_interface = _NoSessions()
     app.json = _JSONProvider(app)
-    api = flask_smorest.Api(app)
+    api = flask_smorest.Api(app, spec_kwargs={"extra_plugins": [SchemaKeywords()]})
     app.register_blueprint(api_docs.blp)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
+    api.spec.components.header(PAGINATION_HEADER_NAME, PAGINATION_HEADER)
+    app.register_error_handler(MethodNotAllowed, method_not_allowed)
     return api
 
 
@@ -131,6 +180,12 @@ def error_response(code: int, message: str, errors: dict | None = None, headers=
     if errors:
         body["errors"] = errors
     return jsonify(body), code, headers or {}
+
+
+def method_not_allowed(error: MethodNotAllowed):
+    """405 with ``Allow`` (RFC 9110): flask-smorest's own handler would drop the header."""
+    allowed = ", ".join(sorted(error.valid_methods or ()))
+    return error_response(405, "Method not allowed here.", headers={"Allow": allowed})
 
 
 def database_unavailable(error: Exception):

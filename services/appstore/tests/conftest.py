@@ -15,6 +15,7 @@ from appstore.migrations import upgrade
 from appstore.models import Base, OutboxProgress
 from appstore.security.principal import Principal
 from appstore.services import users
+from appstore.throttling import UNTHROTTLED
 from servicekit.testing import ServiceUnavailable, rabbitmq_url
 from sqlstore.testing import postgres_server, throwaway_database
 
@@ -52,7 +53,7 @@ def sqlite_url(tmp_path_factory):
 
 
 def make_settings(url: str, data_dir: Path) -> Settings:
-    return Settings(database_url=url, data_dir=data_dir, password_profile="cheapest")
+    return Settings(database_url=url, data_dir=data_dir, password_profile="cheapest", **UNTHROTTLED)
 
 
 @pytest.fixture(scope="session", params=["postgres"])

@@ -16,6 +16,7 @@ from pathlib import Path
 import pika
 import pytest
 
+from appstore.throttling import UNTHROTTLED_ENV
 from appstore_events import EXCHANGE, Envelope, encode, new_envelope, routing_key_for
 from dashboard.migrations import upgrade
 from dashboard.rabbitmq import connect
@@ -285,6 +286,7 @@ def served_appstore(database_url: str, data_dir: Path, workers: int = 2) -> Iter
         "APPSTORE_DATABASE_URL": database_url,
         "APPSTORE_DATA_DIR": str(data_dir),
         "APPSTORE_PASSWORD_PROFILE": "cheapest",
+        **UNTHROTTLED_ENV,
     }
     command = [str(Path(sys.executable).with_name("appstore")), "serve", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"

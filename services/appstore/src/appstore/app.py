@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 
+from appstore import cors, throttling
 from appstore.api import apps, auth, events, health, outcomes, purchases, reports, users
 from appstore.bootstrap import Components, bootstrap
 from appstore.config import Settings
@@ -45,6 +46,15 @@ def create_app(settings: Settings | None = None, components: Components | None =
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
+    settings = components.settings
+    throttling.init_app(
+        app,
+        signin=settings.signin_limit,
+        signin_address=settings.signin_address_limit,
+        register=settings.register_limit,
+        redis_url=settings.redis_url,
+    )
+    cors.init_app(app, settings.cors_origins)
     requests.init_app(app)
     http_metrics.init_app(app, "appstore")
     app.register_error_handler(AppstoreError, outcomes.answer_error)

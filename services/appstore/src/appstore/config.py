@@ -34,6 +34,14 @@ class Settings:
     password_profile: str = "rfc9106-low-memory"
     max_body_bytes: int = 1024 * 1024
     db_pool_size: int = 10
+    #: Failed sign-ins per username, and per client address; registrations per address.
+    signin_limit: str = "5/minute"
+    signin_address_limit: str = "30/minute"
+    register_limit: str = "30/minute"
+    #: Where the throttling counts live, shared by every API process; unset: in memory.
+    redis_url: str | None = None
+    #: Origins whose pages may call the API from a browser (CORS); empty: none.
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -54,4 +62,19 @@ class Settings:
             password_profile=env.get("APPSTORE_PASSWORD_PROFILE", "rfc9106-low-memory"),
             max_body_bytes=int(env.get("APPSTORE_MAX_BODY_BYTES", str(1024 * 1024))),
             db_pool_size=int(env.get("APPSTORE_DB_POOL_SIZE", "10")),
+            signin_limit=_limit(env, "APPSTORE_SIGNIN_LIMIT", "5/minute"),
+            signin_address_limit=_limit(env, "APPSTORE_SIGNIN_ADDRESS_LIMIT", "30/minute"),
+            register_limit=_limit(env, "APPSTORE_REGISTER_LIMIT", "30/minute"),
+            redis_url=(env.get("REDIS_URL") or "").strip() or None,
+            cors_origins=tuple(
+                origin.strip().rstrip("/")
+                for origin in env.get("APPSTORE_CORS_ORIGINS", "").split(",")
+                if origin.strip()
+            ),
         )
+
+
+def _limit(env: Mapping[str, str], name: str, default: str) -> str:
+    from appstore.throttling import check_limit
+
+    return check_limit(name, env.get(name) or default)

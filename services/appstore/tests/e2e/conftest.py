@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from appstore.throttling import UNTHROTTLED_ENV
 from servicekit.testing import free_port, serving
 
 
@@ -21,6 +22,7 @@ def live_server(components, tmp_path_factory):
         "APPSTORE_DATABASE_URL": settings.database_url,
         "APPSTORE_DATA_DIR": str(settings.data_dir),
         "APPSTORE_PASSWORD_PROFILE": settings.password_profile,
+        **UNTHROTTLED_ENV,
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path_factory.mktemp("metrics")),
     }
     log = tmp_path_factory.mktemp("server") / "serve.log"

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from appstore.bootstrap import Components
 from appstore.models import OutboxEvent
+from appstore.throttling import UNTHROTTLED_ENV
 from appstore_events import EXCHANGE
 
 from .tcp_proxy import TcpProxy
@@ -47,6 +48,7 @@ def appstore_env(components: Components, broker_url: str | None = None) -> dict[
         "APPSTORE_DATABASE_URL": settings.database_url,
         "APPSTORE_DATA_DIR": str(settings.data_dir),
         "APPSTORE_PASSWORD_PROFILE": settings.password_profile,
+        **UNTHROTTLED_ENV,
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("APPSTORE_RELAY_METRICS_PORT", None)

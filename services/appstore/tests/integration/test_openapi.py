@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -11,8 +12,8 @@ BEARER = [{"bearerAuth": []}]
 
 # The Appstore table of the contract: path -> method -> statuses the document must list.
 CONTRACT = {
-    "/api/v1/auth/register": {"post": {"201", "409", "422"}},
-    "/api/v1/auth/token": {"post": {"200", "401", "422"}},
+    "/api/v1/auth/register": {"post": {"201", "409", "422", "429"}},
+    "/api/v1/auth/token": {"post": {"200", "401", "422", "429"}},
     "/api/v1/users/me": {"get": {"200", "401"}},
     "/api/v1/users/": {"get": {"200", "401", "403", "422"}},
     "/api/v1/users/{id}": {"get": {"200", "401", "403", "404"}},
@@ -157,6 +158,63 @@ def test_lists_document_pagination(spec):
         names = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
         assert {"page", "page_size"} <= names, path
         assert "X-Pagination" in operation["responses"]["200"].get("headers", {}), path
+
+
+def test_x_pagination_is_documented_as_the_json_text_it_is(spec, client, api):
+    header = spec["components"]["headers"]["PAGINATION_JSON"]
+    assert header["schema"]["type"] == "string"
+    sent = client.get("/api/v1/apps/", headers=api.user()["headers"]).headers["X-Pagination"]
+    assert json.loads(sent)["total"] == 0
+
+
+def test_throttled_operations_document_retry_after(spec):
+    for path in ("/api/v1/auth/register", "/api/v1/auth/token"):
+        answer = _paths(spec)[path]["post"]["responses"]["429"]
+        assert answer["headers"]["Retry-After"]["schema"]["type"] == "integer", path
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "keywords"),
+    [
+        ("Register", "username", {"minLength": 3, "maxLength": 40}),
+        ("Register", "password", {"minLength": 8, "pattern": "^[^\\u0000]*$"}),
+        ("AppCreate", "access_link", {"maxLength": 2048}),
+        ("AppCreate", "title", {"minLength": 1, "maxLength": 200}),
+    ],
+)
+def test_every_rule_of_a_field_is_a_schema_keyword(spec, path, field, keywords):
+    documented = spec["components"]["schemas"][path]["properties"][field]
+    assert keywords.items() <= documented.items()
+    assert "pattern" in documented
+
+
+def test_an_empty_change_is_refused_by_the_document_too(spec):
+    assert spec["components"]["schemas"]["AppUpdate"]["minProperties"] == 1
+
+
+@pytest.mark.parametrize(
+    ("source", "status", "link", "target"),
+    [
+        ("/api/v1/auth/register", "201", "GetUser", "/api/v1/users/{user_id}"),
+        ("/api/v1/apps/", "201", "VerifyApp", "/api/v1/apps/{app_id}/verify"),
+        ("/api/v1/apps/", "201", "BuyApp", "/api/v1/apps/{app_id}/purchase"),
+        ("/api/v1/apps/{app_id}/purchase", "201", "GetPurchase", "/api/v1/purchases/{purchase_id}"),
+    ],
+)
+def test_links_lead_from_what_creates_to_what_uses_its_id(spec, source, status, link, target):
+    operations = spec["paths"][source]
+    operation = operations.get("post") if status == "201" else operations["get"]
+    found = operation["responses"][status]["links"][link]
+    pointer = found["operationRef"].removeprefix("#/paths/").rsplit("/", 1)[0]
+    assert pointer.replace("~1", "/").replace("~0", "~") == target
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PUT"])
+def test_a_method_a_path_does_not_take_is_405_with_allow(client, method):
+    answer = client.open("/api/v1/users/me", method=method)
+    assert answer.status_code == 405
+    assert set(answer.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert answer.get_json()["code"] == 405
 
 
 @pytest.mark.parametrize("path", ["/api/docs", "/api/redoc"])

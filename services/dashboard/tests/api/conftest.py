@@ -26,6 +26,7 @@ from appstore.config import Settings as AppstoreSettings
 from appstore.migrations import upgrade as upgrade_appstore
 from appstore.security.tokens import TokenService
 from appstore.services import users
+from appstore.throttling import UNTHROTTLED
 from appstore_events import Envelope
 from dashboard.app import create_app
 from dashboard.bootstrap import bootstrap
@@ -67,7 +68,9 @@ def token_appstore(tmp_path_factory) -> Iterator[Appstore]:
     url = f"sqlite:///{data_dir / 'appstore.db'}"
     upgrade_appstore(url)
     parts = bootstrap_appstore(
-        AppstoreSettings(database_url=url, data_dir=data_dir, password_profile="cheapest")
+        AppstoreSettings(
+            database_url=url, data_dir=data_dir, password_profile="cheapest", **UNTHROTTLED
+        )
     )
     user_ids = {
         role: users.register(

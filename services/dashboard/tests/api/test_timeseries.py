@@ -105,6 +105,16 @@ def test_without_a_window_the_recent_buckets_up_to_now(stack, store, bucket, poi
     assert {p["value"] for p in answer["points"]} == {0}  # the events are all in the past
 
 
+def test_to_alone_ends_the_recent_buckets_there(stack, store):
+    end = "2026-10-25T10:30:00Z"
+    answer = stack.ok(SERIES, bucket="hour", to=end).json
+    window = stack.ok(SERIES, bucket="hour", **{"from": "2026-10-23T11:00:00Z", "to": end}).json
+
+    assert len(answer["points"]) == 48
+    assert (answer["from"], answer["to"]) == ("2026-10-23T11:00:00Z", "2026-10-25T11:00:00Z")
+    assert answer["points"] == window["points"]
+
+
 def test_the_csv_export_has_the_same_points(stack, store):
     params = {"metric": "credits_spent", "bucket": "hour", "tz": "Asia/Kathmandu"}
     window = {"from": "2026-10-24T06:00:00Z", "to": "2026-10-25T06:00:00Z"}

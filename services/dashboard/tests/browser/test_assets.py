@@ -19,7 +19,12 @@ def test_the_page_comes_with_a_strict_content_security_policy(dashboard):
     assert "default-src 'none'" in policy
     assert "script-src 'self';" in policy
     assert "unsafe" not in policy
+    assert "frame-ancestors 'none'" in policy
+    # No other host anywhere in it: every source is 'self', 'none' or data: images.
+    assert "http" not in policy
+    assert "*" not in policy
     assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert answer.headers["Referrer-Policy"] == "no-referrer"
     # Nothing inline for the policy to block: every script has a src, no style attributes.
     scripts = re.findall(r"<script\b[^>]*>", answer.text)
     assert scripts
@@ -33,6 +38,7 @@ def test_the_page_scripts_are_served_as_javascript(dashboard):
         answer = requests.get(f"{dashboard.url}{path}", timeout=10)
         assert answer.status_code == 200, path
         assert "javascript" in answer.headers["Content-Type"], path
+        assert answer.headers["X-Content-Type-Options"] == "nosniff", path
     chart = requests.get(f"{dashboard.url}/vendor/chart.umd.js", timeout=10).text
     assert "Chart.js v4" in chart[:200]
 

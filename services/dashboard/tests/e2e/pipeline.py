@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from appstore.throttling import UNTHROTTLED_ENV
 from dashboard.worker.topology import QUEUE
 from servicekit.testing import ServerDidNotStart, free_port, wait_ready
 
@@ -51,6 +52,7 @@ class Pipeline:
             "APPSTORE_DATABASE_URL": self.appstore_db_url,
             "APPSTORE_DATA_DIR": str(self.tmp / "appstore-data"),
             "APPSTORE_PASSWORD_PROFILE": "cheapest",
+            **UNTHROTTLED_ENV,
             "APPSTORE_RELAY_METRICS_PORT": "0",
         }
         self.dashboard_env = {

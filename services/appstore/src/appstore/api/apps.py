@@ -5,6 +5,7 @@ from flask.views import MethodView
 
 from appstore.api.access import components, principal, requires
 from appstore.api.fields import MAX_ID
+from appstore.api.links import app_links, links, purchase_links
 from appstore.api.schemas.apps import (
     AppCreateSchema,
     AppQueryArgsSchema,
@@ -34,6 +35,7 @@ class Apps(MethodView):
     @blp.response(200, AppSchema(many=True))
     @blp.alt_response(403, response="DEFAULT_ERROR", description="verified=false, not admin.")
     @blp.paginate(page_size=20, max_page_size=100)
+    @links(blp, 200, {"BuyFirstApp": app_links("$response.body#/0/id")["BuyApp"]})
     def get(self, args, pagination_parameters):
         """The catalogue of verified apps; ``mine=true`` lists your own, verified or not."""
         found, total = apps.list_apps(
@@ -51,6 +53,7 @@ class Apps(MethodView):
     @requires(blp)
     @blp.arguments(AppCreateSchema)
     @blp.response(201, AppSchema)
+    @links(blp, 201, app_links())
     def post(self, body):
         """Publish an app; it joins the catalogue once an admin verifies it."""
         return apps.create_app(components().db, principal(), body)
@@ -88,6 +91,7 @@ class AppVerification(MethodView):
     @requires(blp, ADMIN)
     @blp.response(200, AppSchema)
     @blp.alt_response(404, response="DEFAULT_ERROR")
+    @links(blp, 200, {k: v for k, v in app_links().items() if k in ("BuyApp", "GetApp")})
     def post(self, app_id):
         """Admit an app to the catalogue."""
         return apps.verify_app(components().db, principal(), app_id)
@@ -106,7 +110,12 @@ class AppPurchase(MethodView):
     @blp.alt_response(402, response="DEFAULT_ERROR", description="Not enough credit.")
     @blp.alt_response(403, response="DEFAULT_ERROR", description="Your own app.")
     @blp.alt_response(404, response="DEFAULT_ERROR", description=NOT_FOUND)
-    @blp.alt_response(409, response="DEFAULT_ERROR", description="Already bought.")
+    @blp.alt_response(
+        409,
+        response="DEFAULT_ERROR",
+        description="Already bought, or the Idempotency-Key was used for another app.",
+    )
+    @links(blp, 201, purchase_links())
     def post(self, app_id):
         """Buy an app with credit: debit, owner's credit and purchase are one transaction."""
         key = None

@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from marshmallow import ValidationError, fields, validate
 
 MAX_ID = 2**31 - 1
+#: No NUL character, as a JSON Schema (ECMA-262) pattern: what the document says of text.
+NO_NUL = r"^[^\u0000]*$"
+# http(s), a host (a name with a top-level domain, localhost or an IPv4 address), an optional
+# port, then visible ASCII: what browsers and clients send unencoded.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST = rf"(?:{_LABEL}\.)+[A-Za-z]{{2,63}}|localhost|(?:[0-9]{{1,3}}\.){{3}}[0-9]{{1,3}}"
+HTTP_URL = rf"https?://(?:{_HOST})(?::[0-9]{{1,5}})?(?:[/?#][!-~]*)?"
+
+
+class Matches(validate.Regexp):
+    """The whole value matches ``body``; the document shows it as ``^(?:body)$``, which a
+    JSON Schema validator (ECMA-262) reads the same way: no ``$`` before a trailing newline.
+    """
+
+    def __init__(self, body: str, error: str) -> None:
+        super().__init__(rf"^(?:{body})$", error=error)
+        self._whole = re.compile(body)
+
+    def __call__(self, value: str) -> str:
+        if self._whole.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
 
 
 def utc_text(value: datetime) -> str:
@@ -45,18 +68,17 @@ def _storable(text: str) -> str:
 
 
 class Text(fields.String):
-    """A string the database can store."""
+    """A string the database can store; its document says so with a pattern."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.metadata.setdefault("pattern", NO_NUL)
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         return _storable(super()._deserialize(value, attr, data, **kwargs))
 
 
 class EmailAddress(fields.Email):
-    def _deserialize(self, value, attr, data, **kwargs) -> str:
-        return _storable(super()._deserialize(value, attr, data, **kwargs))
-
-
-class _HttpUrl(fields.Url):
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         return _storable(super()._deserialize(value, attr, data, **kwargs))
 
@@ -71,5 +93,10 @@ def Credits(minimum: int, maximum: int, **kwargs) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(minimum, maximum), **kwargs)
 
 
-def HttpUrl(**kwargs) -> fields.Url:
-    return _HttpUrl(schemes={"http", "https"}, validate=validate.Length(max=2048), **kwargs)
+def HttpUrl(**kwargs) -> fields.String:
+    """An http(s) URL of visible ASCII characters (2,048 at most)."""
+    return fields.String(
+        validate=[validate.Length(max=2048), Matches(HTTP_URL, "Not a valid http(s) URL.")],
+        metadata={"description": "An http(s) URL: a host name, localhost or IPv4 address."},
+        **kwargs,
+    )

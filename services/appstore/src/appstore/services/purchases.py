@@ -16,7 +16,6 @@ from appstore.errors import (
     Forbidden,
     IdempotencyKeyTaken,
     InsufficientCredit,
-    InvalidRequest,
     NotFound,
     Unauthorized,
 )
@@ -54,7 +53,7 @@ def purchase(
         Forbidden: the buyer owns the app.
         Conflict: the buyer already owns a copy.
         InsufficientCredit: the buyer's credit is below the price.
-        InvalidRequest: the key was used before for another app.
+        Conflict: the key was used before for another app.
     """
     if idempotency_key is None and not db.is_sqlite:
         with db.single_statements() as connection:
@@ -197,7 +196,7 @@ def _inserting(model):
 def _replay(session: Session, buyer: Principal, app_id: int, key: str) -> Purchase:
     record = session.get(IdempotencyRecord, (buyer.user_id, key))
     if record.app_id != app_id:
-        raise InvalidRequest(f"Idempotency-Key {key!r} was already used for app {record.app_id}.")
+        raise Conflict(f"Idempotency-Key {key!r} was already used for app {record.app_id}.")
     if record.outcome != PURCHASED:
         raise _REPLAYABLE[record.outcome](record.message)
     bought = session.scalar(

@@ -1,8 +1,10 @@
 """Query-string arguments of the stats endpoints, checked and normalised.
 
 Moments (``from``, ``to``) are ISO-8601: ``2026-11-26T18:00:00Z``, with any offset, or a
-bare date ``2026-11-26`` (its midnight). One without an offset is read in UTC, or in ``tz``
-where the endpoint takes one. Anything malformed is a 422 naming the argument.
+bare date ``2026-11-26`` (its midnight); the document declares them as RFC 3339 date-times
+or dates. One without an offset is read in UTC, or in ``tz`` where the endpoint takes one.
+Moments before 1980 or from 9000 on are read as those bounds. ``to`` alone ends the
+default window there. Anything malformed is a 422 naming the argument.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from dashboard.stats.calendar import BUCKETS
+from dashboard.stats.calendar import BUCKETS, recent_start
 from dashboard.stats.scope import SCOPED_METRICS, Scope
 from dashboard.stats.timeseries import METRICS
 from dashboard.stats.top import RANKINGS
@@ -32,10 +34,21 @@ _ISO_CHARACTERS = re.compile(r"[0-9T:.,+Z -]+")
 _UNENCODED_PLUS = re.compile(r"(.*T.*\d) (\d\d(?::?\d\d)?)")
 
 
+#: What the document declares for ``from`` and ``to``.
+MOMENT_FORMATS = [{"format": "date-time"}, {"format": "date"}]
+
+
 class Moment(fields.String):
     """An ISO-8601 date-time or date; naive (no offset) until the schema resolves it."""
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.metadata.setdefault("anyOf", MOMENT_FORMATS)
+        self.metadata.setdefault("maxLength", 40)
+
     def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        # RFC 3339 allows a lower-case "t" and "z".
+        value = value.upper() if isinstance(value, str) else value
         if not isinstance(value, str) or len(value) > 40 or not _ISO_CHARACTERS.fullmatch(value):
             raise ValidationError("Not an ISO-8601 date or date-time.")
         repaired = _UNENCODED_PLUS.fullmatch(value)
@@ -60,20 +73,27 @@ class _WindowArgs(Schema):
     start = Moment(
         data_key="from",
         metadata={
-            "description": "Start of the window: an ISO-8601 date-time or date.",
+            "description": "Start of the window: an ISO-8601 date-time or date. Without it, "
+            "a `to` ends the default window: all-time before it, or for a series its "
+            "usual number of buckets.",
             "example": "2026-11-01T00:00:00Z",
         },
     )
     end = Moment(
         data_key="to",
         metadata={
-            "description": "End of the window, exclusive (ISO-8601); default: now.",
+            "description": "End of the window, exclusive (ISO-8601); default: now. "
+            "It must be later than `from` (422 otherwise).",
             "example": "2026-11-08T00:00:00Z",
         },
     )
 
     def _zone(self, data: dict) -> ZoneInfo:
         return ZoneInfo("UTC")
+
+    def _default_start(self, data: dict, end: datetime) -> datetime:
+        """Where a window given only its end starts: at the earliest moment kept."""
+        return EARLIEST
 
     @post_load
     def _resolve(self, data: dict, **kwargs) -> dict:
@@ -83,10 +103,11 @@ class _WindowArgs(Schema):
         if start is None and end is None:
             data["window"] = None
             return data
+        end = _in_range(_localized(end, zone, "to")) if end is not None else _now()
         if start is None:
-            raise ValidationError("Give 'from' with 'to'.", "from")
-        start = _in_range(_localized(start, zone, "from"), "from")
-        end = _in_range(_localized(end, zone, "to"), "to") if end is not None else _now()
+            start = max(EARLIEST, self._default_start(data, end))
+        else:
+            start = _in_range(_localized(start, zone, "from"))
         if start >= end:
             raise ValidationError("Must be later than 'from'.", "to")
         data["window"] = Window(start, end)
@@ -186,7 +207,10 @@ class TimeseriesArgs(_ScopedWindowArgs):
     tz = fields.String(
         load_default="UTC",
         validate=validate.Length(max=64),
-        metadata={"description": "IANA time zone name, e.g. Europe/Berlin."},
+        metadata={
+            "description": "IANA time zone name, e.g. Europe/Berlin.",
+            "enum": sorted(zone_names()),
+        },
     )
 
     def _zone(self, data: dict) -> ZoneInfo:
@@ -195,6 +219,13 @@ class TimeseriesArgs(_ScopedWindowArgs):
             raise ValidationError("Not an IANA time zone name.", "tz")
         return ZoneInfo(name)
 
+    def _default_start(self, data: dict, end: datetime) -> datetime:
+        """The series shown without a window, ending at ``end`` instead of now."""
+        try:
+            return recent_start(data.get("bucket", "hour"), data["zone"], end)
+        except OverflowError:
+            return EARLIEST
+
 
 def _localized(moment: datetime, zone: ZoneInfo, name: str) -> datetime:
     try:
@@ -202,13 +233,12 @@ def _localized(moment: datetime, zone: ZoneInfo, name: str) -> datetime:
             moment = moment.replace(tzinfo=zone)
         return moment.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is before year 1 in UTC
-        raise ValidationError("Out of the range of dates.", name) from None
+        return EARLIEST if moment.year == 1 else LATEST
 
 
-def _in_range(moment: datetime, name: str) -> datetime:
-    if not EARLIEST <= moment < LATEST:
-        raise ValidationError(f"Must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}.", name)
-    return moment
+def _in_range(moment: datetime) -> datetime:
+    """``moment`` held within the years the projections can hold (no event lies outside)."""
+    return min(max(moment, EARLIEST), LATEST)
 
 
 def _now() -> datetime:

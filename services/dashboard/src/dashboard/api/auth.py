@@ -13,7 +13,7 @@ from flask_smorest import abort
 
 from dashboard.api.access import components
 from dashboard.api.schemas import TokenRequestSchema, TokenSchema
-from servicekit.api import Blueprint
+from servicekit.api import TOO_MANY_REQUESTS, Blueprint
 
 TOKEN_PATH = "/api/v1/auth/token"
 TIMEOUT_SECONDS = (2.0, 10.0)
@@ -29,6 +29,7 @@ class Token(MethodView):
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, response="DEFAULT_ERROR", description="Bad credentials.")
+    @blp.alt_response(429, **TOO_MANY_REQUESTS)
     @blp.alt_response(503, response="DEFAULT_ERROR", description="The Appstore is unreachable.")
     def post(self, credentials):
         """A bearer token from the Appstore for `{username, password}`, as it answers."""
@@ -42,9 +43,12 @@ class Token(MethodView):
             abort(503, message="The Appstore is unreachable.", headers={"Retry-After": "1"})
         if answer.status_code >= 500:
             abort(503, message="The Appstore cannot sign in now.", headers={"Retry-After": "1"})
-        headers = {}
-        if "WWW-Authenticate" in answer.headers:
-            headers["WWW-Authenticate"] = answer.headers["WWW-Authenticate"]
+        # The Appstore's throttling (429, Retry-After) reaches the page as it was answered.
+        headers = {
+            name: answer.headers[name]
+            for name in ("WWW-Authenticate", "Retry-After")
+            if name in answer.headers
+        }
         return Response(
             answer.content,
             status=answer.status_code,

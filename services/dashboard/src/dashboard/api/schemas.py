@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 WINDOW_NOTE = "Only with from/to."
 ALL_TIME_NOTE = "All-time only: absent with from/to."
@@ -177,9 +177,24 @@ class FoundAppSchema(Schema):
     deleted = fields.Boolean(metadata={"description": "Delisted."})
 
 
+#: No NUL character (JSON Schema pattern); the Appstore refuses it in credentials.
+NO_NUL = r"^[^\u0000]*$"
+
+
+def _no_nul(value: str) -> None:
+    if "\x00" in value:
+        raise ValidationError("Must not contain NUL characters.")
+
+
 class TokenRequestSchema(Schema):
-    username = fields.String(required=True, validate=validate.Length(1, 200))
-    password = fields.String(required=True, validate=validate.Length(1, 1000))
+    """What the Appstore's sign-in takes, so that the Dashboard refuses what it would."""
+
+    username = fields.String(
+        required=True, validate=[validate.Length(1, 40), _no_nul], metadata={"pattern": NO_NUL}
+    )
+    password = fields.String(
+        required=True, validate=[validate.Length(1, 1024), _no_nul], metadata={"pattern": NO_NUL}
+    )
 
 
 class TokenSchema(Schema):

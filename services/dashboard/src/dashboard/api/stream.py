@@ -33,6 +33,21 @@ RETRY_MILLISECONDS = 2000
 #: How often an idle stream looks whether ``behind`` has changed.
 FRESHNESS_SECONDS = 5.0
 
+#: What the stream sends, for the OpenAPI document.
+STREAM_DESCRIPTION = """A Server-Sent Events stream (`text/event-stream`), in this order:
+
+- `retry: 2000`: how many milliseconds a browser waits before it reconnects.
+- Events named `summary`, one on connect, one whenever a fold commits and one within 5 s of
+  a change of `behind`: `id` is the fold generation; `data` is one line of JSON, the
+  all-time summary exactly as `GET /api/v1/stats/summary` answers it without `from`/`to`
+  (schema `Summary`).
+- `: keep-alive` comment lines every 15 s while nothing changes; the token is checked again
+  then.
+- An event named `unauthorized` with `data: {}` once the token has expired or lost its role;
+  the stream ends after it.
+
+Each open stream holds one server thread (`dashboard serve --threads`)."""
+
 blp = Blueprint(
     "stream", __name__, url_prefix="/api/v1", description="Live summary as Server-Sent Events."
 )
@@ -54,14 +69,14 @@ class Stream(MethodView):
     )
     @blp.response(
         200,
-        {"type": "string", "example": 'id: 42\nevent: summary\ndata: {"users": 3, ...}\n\n'},
+        {
+            "type": "string",
+            "description": "An endless text/event-stream (Server-Sent Events).",
+            "example": 'retry: 2000\n\nid: 42\nevent: summary\ndata: {"users": 3, ...}\n\n'
+            ": keep-alive\n\n",
+        },
         content_type="text/event-stream",
-        description="Events named `summary` whose data is the all-time summary (as "
-        "`GET /api/v1/stats/summary`): one on connect, then one whenever a fold commits "
-        "or, within 5 s, `behind` changes. "
-        "A comment line every 15 s keeps idle connections open; the token is checked again "
-        "then, and an `unauthorized` event ends the stream once it has expired. Each open "
-        "stream holds one server thread (`dashboard serve --threads`).",
+        description=STREAM_DESCRIPTION,
     )
     def get(self):
         """A live summary: pushed within about 0.2 s of each fold."""

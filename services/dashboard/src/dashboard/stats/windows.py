@@ -37,7 +37,10 @@ class Window:
         return self.end - self.start
 
     def previous(self) -> Window:
-        """The window of the same length that ends where this one starts."""
+        """The window of the same length that ends where this one starts, cut at the Unix
+        epoch (nothing happened before; a window of millennia would reach before year 1)."""
+        if self.length > self.start - EPOCH:
+            return Window(min(EPOCH, self.start), self.start)
         return Window(self.start - self.length, self.start)
 
 

@@ -64,6 +64,13 @@ def index():
     return response
 
 
+@blp.after_request
+def _no_sniffing(response):
+    """Every file of the page is taken as the type it is sent with, never guessed."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 @blp.get("/vendor/chart.umd.js")
 def chart_js():
     """Chart.js as npm installed it; 503 with the fix when ``npm ci`` has not been run."""

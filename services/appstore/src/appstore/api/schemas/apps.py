@@ -17,6 +17,8 @@ class AppCreateSchema(Schema):
 
 
 class AppUpdateSchema(Schema):
+    OPENAPI_KEYWORDS = {"minProperties": 1}
+
     title = Text(validate=validate.Length(1, 200))
     description = Text(validate=validate.Length(max=10_000))
     price = Credits(*PRICE)

@@ -1,8 +1,8 @@
 """Schemas of purchases and their listing."""
 
-from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
+from marshmallow import Schema, fields, post_dump, validate
 
-from appstore.api.fields import Id, UtcDateTime, utc_text
+from appstore.api.fields import Id, Matches, UtcDateTime, utc_text
 
 
 class PurchaseSchema(Schema):
@@ -39,23 +39,18 @@ class PurchaseQueryArgsSchema(Schema):
     app_id = Id()
     buyer_id = Id()
     since = UtcDateTime(metadata={"description": "Inclusive, ISO-8601."})
-    until = UtcDateTime(metadata={"description": "Exclusive, ISO-8601."})
-
-    @validates_schema
-    def _ordered(self, data, **kwargs):
-        if "since" in data and "until" in data and data["since"] > data["until"]:
-            raise ValidationError("since must not be after until.", "until")
-
-
-def _printable(value: str) -> None:
-    # Validators must raise: marshmallow 4 ignores a False return value.
-    if not value.isprintable():
-        raise ValidationError("Use printable characters only.")
+    until = UtcDateTime(
+        metadata={"description": "Exclusive, ISO-8601. Not after `since`: nothing is listed."}
+    )
 
 
 class IdempotencyHeaderSchema(Schema):
     idempotency_key = fields.String(
         data_key="Idempotency-Key",
-        validate=[validate.Length(1, 255), _printable],
+        # Visible ASCII, spaces only inside: HTTP strips a header's outer spaces.
+        validate=[
+            validate.Length(1, 255),
+            Matches(r"[!-~](?:[ -~]*[!-~])?", "Use visible ASCII characters, spaces inside."),
+        ],
         metadata={"description": "Retries with the same key get the first answer again."},
     )

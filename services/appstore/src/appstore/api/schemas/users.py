@@ -2,14 +2,14 @@
 
 from marshmallow import Schema, fields, validate
 
-from appstore.api.fields import Credits, EmailAddress, Text, UtcDateTime
+from appstore.api.fields import Credits, EmailAddress, Matches, Text, UtcDateTime
 from appstore.models import ROLES
 
-USERNAME = validate.And(
+# A list, not validate.And: the document shows each rule of a list as a keyword.
+USERNAME = [
     validate.Length(3, 40),
-    # \Z, not $: "$" also matches before a trailing newline.
-    validate.Regexp(r"^[A-Za-z0-9_.-]+\Z", error="Use letters, digits, '_', '.' and '-' only."),
-)
+    Matches(r"[A-Za-z0-9_.-]+", error="Use letters, digits, '_', '.' and '-' only."),
+]
 # The upper bound keeps a single request from making argon2 hash megabytes.
 PASSWORD = validate.Length(8, 1024)
 

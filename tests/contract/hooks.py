@@ -1,0 +1,59 @@
+"""schemathesis hooks: the Dashboard's documented rules that a JSON Schema cannot state.
+
+Two query parameters of the stats endpoints depend on each other, as their descriptions
+say: ``to`` must be later than ``from``, and a series has at most 5,000 points. A case that
+breaks one of them only through that dependency is mended before it is sent (``from`` and
+``to`` swapped, or ``from`` dropped so that ``to`` ends the default window); every other
+value, valid or not, goes out as generated.
+"""
+
+from __future__ import annotations
+
+import schemathesis
+from marshmallow import ValidationError
+
+from dashboard.api.arguments import TimeseriesArgs, _WindowArgs
+from dashboard.stats.answers import MAX_POINTS
+from dashboard.stats.calendar import NOMINAL_LENGTH, covering
+
+SERIES_PATHS = ("/api/v1/stats/timeseries", "/api/v1/stats/export.csv")
+WINDOW_KEYS = ("from", "to", "tz", "bucket", "metric")
+
+
+@schemathesis.hook
+def before_call(ctx, case, kwargs) -> None:
+    path = case.operation.path
+    query = case.query
+    if not path.startswith("/api/v1/stats/") or not isinstance(query, dict):
+        return
+    series = path in SERIES_PATHS
+    loaded = _load(query, series)
+    if loaded == "unordered" and isinstance(query.get("from"), str) and "to" in query:
+        query["from"], query["to"] = query["to"], query["from"]
+        loaded = _load(query, series)
+    # Still out of order (one moment alone, or the same twice), or too long a series:
+    # drop the moments until what is left is the default window.
+    for moment in ("from", "to"):
+        too_long = series and isinstance(loaded, dict) and _too_many_points(loaded)
+        if (loaded == "unordered" or too_long) and moment in query:
+            del query[moment]
+            loaded = _load(query, series)
+
+
+def _load(query: dict, series: bool) -> dict | str | None:
+    arguments = {k: v for k, v in query.items() if k in WINDOW_KEYS and isinstance(v, str)}
+    try:
+        return (TimeseriesArgs if series else _WindowArgs)().load(arguments)
+    except ValidationError as error:
+        return "unordered" if "Must be later than 'from'." in str(error.messages) else None
+
+
+def _too_many_points(loaded: dict) -> bool:
+    window, bucket, zone = loaded["window"], loaded["bucket"], loaded["zone"]
+    if window is None:
+        return False
+    try:
+        first, end = covering(bucket, zone, window.start, window.end)
+    except OverflowError:
+        return True
+    return (end - first) / NOMINAL_LENGTH[bucket] > MAX_POINTS
