@@ -16,7 +16,8 @@ DEFAULT_JWKS_CACHE_SECONDS = 300
 # Answers are keyed by the fold generation, so the TTL only bounds what stale keys occupy.
 DEFAULT_CACHE_TTL_SECONDS = 60
 DEFAULT_DB_POOL_SIZE = 10
-DEFAULT_FOLD_BATCH_MAX = 500
+DEFAULT_FOLD_BATCH_MAX = 1000
+DEFAULT_WORKER_THREADS = 4
 DEFAULT_SYNC_INTERVAL_SECONDS = 60.0
 DEFAULT_WORKER_METRICS_PORT = 9103
 DEFAULT_SERVE_WORKERS = 2
@@ -44,7 +45,8 @@ class Settings:
     ``None`` selects the in-process cache.
 
     The worker's: ``fold_batch_max`` bounds the events folded in one transaction (``1``,
-    one transaction per event, exists as the benchmarks' baseline only);
+    one transaction per event, exists as the benchmarks' baseline only); ``worker_threads``,
+    the default of ``dashboard worker --threads``;
     ``sync_interval_seconds`` spaces the gap-healing syncs (``0``: none);
     ``worker_metrics_port`` serves its metrics (``0``: none). ``dashboard serve``'s:
     ``serve_workers`` and ``serve_threads``, the defaults of its options; ``assets_dir``,
@@ -63,6 +65,7 @@ class Settings:
     # DASHBOARD_FOLD_BATCH_MAX=1 is the benchmarks' baseline (bench/pipeline.py), kept for
     # comparing batching against; nothing runs with it.
     fold_batch_max: int = DEFAULT_FOLD_BATCH_MAX
+    worker_threads: int = DEFAULT_WORKER_THREADS
     sync_interval_seconds: float = DEFAULT_SYNC_INTERVAL_SECONDS
     worker_metrics_port: int = DEFAULT_WORKER_METRICS_PORT
     serve_workers: int = DEFAULT_SERVE_WORKERS
@@ -83,8 +86,8 @@ class Settings:
             ConfigError: a number is out of its range or not a number: a negative or
                 fractional ``DASHBOARD_JWKS_CACHE_SECONDS`` or ``DASHBOARD_CACHE_TTL_SECONDS``,
                 a negative ``DASHBOARD_SYNC_INTERVAL_SECONDS``, a ``DASHBOARD_DB_POOL_SIZE``,
-                ``DASHBOARD_FOLD_BATCH_MAX``, ``DASHBOARD_WORKERS`` or ``DASHBOARD_THREADS``
-                below 1, or a ``DASHBOARD_WORKER_METRICS_PORT`` that is no port.
+                ``DASHBOARD_FOLD_BATCH_MAX``, ``DASHBOARD_WORKER_THREADS``,
+                ``DASHBOARD_WORKERS`` or ``DASHBOARD_THREADS`` below 1, or a ``DASHBOARD_WORKER_METRICS_PORT`` that is no port.
         """
 
         def read(name: str) -> str | None:
@@ -114,6 +117,9 @@ class Settings:
             ),
             fold_batch_max=_positive_int(
                 "DASHBOARD_FOLD_BATCH_MAX", read("DASHBOARD_FOLD_BATCH_MAX"), DEFAULT_FOLD_BATCH_MAX
+            ),
+            worker_threads=_positive_int(
+                "DASHBOARD_WORKER_THREADS", read("DASHBOARD_WORKER_THREADS"), DEFAULT_WORKER_THREADS
             ),
             sync_interval_seconds=_number(
                 "DASHBOARD_SYNC_INTERVAL_SECONDS",

@@ -2,7 +2,7 @@
 
 Where each is raised: settings (:class:`ConfigError`), tokens and roles (the
 :class:`AuthError` tree), the series (:class:`TooManyPoints`), the fold and its worker
-(:class:`UnfoldableEvent`, :class:`FoldTimeout`, :class:`MissingProgressRow`) and the
+(:class:`UnfoldableEvent`, :class:`MissingProgressRow`) and the
 rebuild (:class:`RebuildRunning`).
 """
 
@@ -43,10 +43,6 @@ class TooManyPoints(ValueError):
 
 class UnfoldableEvent(ValueError):
     """An envelope of a type or version the fold does not know; nothing was written."""
-
-
-class FoldTimeout(TimeoutError):
-    """The batch holding an event was not committed in time; the event may still fold."""
 
 
 class MissingProgressRow(RuntimeError):
