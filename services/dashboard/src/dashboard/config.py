@@ -87,7 +87,8 @@ class Settings:
                 fractional ``DASHBOARD_JWKS_CACHE_SECONDS`` or ``DASHBOARD_CACHE_TTL_SECONDS``,
                 a negative ``DASHBOARD_SYNC_INTERVAL_SECONDS``, a ``DASHBOARD_DB_POOL_SIZE``,
                 ``DASHBOARD_FOLD_BATCH_MAX``, ``DASHBOARD_WORKER_THREADS``,
-                ``DASHBOARD_WORKERS`` or ``DASHBOARD_THREADS`` below 1, or a ``DASHBOARD_WORKER_METRICS_PORT`` that is no port.
+                ``DASHBOARD_WORKERS`` or ``DASHBOARD_THREADS`` below 1, or a
+                ``DASHBOARD_WORKER_METRICS_PORT`` that is no port.
         """
 
         def read(name: str) -> str | None:

@@ -44,7 +44,7 @@ class Hold:
     second to arrive acks the message, or sends it back for its second pass.
     """
 
-    __slots__ = ("_again", "_ack_held", "_lock", "_message", "_outcome", "consumer", "failure")
+    __slots__ = ("_ack_held", "_again", "_lock", "_message", "_outcome", "consumer", "failure")
 
     def __init__(self, consumer: HoldingConsumer, message) -> None:
         self.consumer = consumer  # the one that delivered it: only its channel can ack it
