@@ -53,6 +53,10 @@ class Folding:
 
     @property
     def batcher(self) -> Batcher:
+        batcher = self._batcher  # made once; every message asks for it
+        return batcher if batcher is not None else self._make_batcher()
+
+    def _make_batcher(self) -> Batcher:
         database = self.database
         with self._lock:
             if self._batcher is None:
