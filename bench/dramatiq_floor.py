@@ -1,5 +1,6 @@
 """Dramatiq's entry module for the floor of ``bench/pipeline.py``: the Dashboard worker's
-broker, encoder and queue, with an actor that does nothing.
+broker (without its held acks, which only the fold needs), encoder, queue and prefetch,
+with an actor that does nothing.
 
 Run as ``dramatiq dramatiq_floor`` (with this directory on ``PYTHONPATH``) and
 ``BROKER_URL`` set. Each process writes how many messages it has handled to
@@ -15,14 +16,29 @@ import time
 from pathlib import Path
 
 import dramatiq
+from dramatiq import Middleware
 
-from dashboard.worker.bootstrap import WorkerBroker
+from dashboard.config import DEFAULT_FOLD_BATCH_MAX
+from dashboard.worker.actor import PREFETCH_BATCHES
+from dashboard.worker.bulk_ack import BulkAckRabbitmqBroker
 from dashboard.worker.encoder import EnvelopeEncoder
-from dashboard.worker.topology import FOLD_ACTOR, QUEUE
+from dashboard.worker.topology import FOLD_ACTOR, QUEUE, QuorumQueues
 
 WRITE_INTERVAL = 0.02
 
-broker = WorkerBroker(url=os.environ["BROKER_URL"], confirm_delivery=True, middleware=[])
+
+class FloorBroker(QuorumQueues, BulkAckRabbitmqBroker):
+    """The worker's broker, quorum queues and bulk acks, without held acks."""
+
+
+class Prefetch(Middleware):
+    """The prefetch the worker has at its default settings, not Dramatiq's default."""
+
+    def before_worker_boot(self, broker, worker) -> None:
+        worker.queue_prefetch = PREFETCH_BATCHES * DEFAULT_FOLD_BATCH_MAX
+
+
+broker = FloorBroker(url=os.environ["BROKER_URL"], confirm_delivery=True, middleware=[Prefetch()])
 dramatiq.set_encoder(EnvelopeEncoder())
 dramatiq.set_broker(broker)
 

@@ -41,6 +41,7 @@ from pipeline_broker import DEFAULT_BROKER, Broker
 from pipeline_run import Result, run_pipeline
 from pipeline_workload import make_workload
 
+from dashboard.config import DEFAULT_WORKER_THREADS
 from servicekit.rabbitmq_cluster import running_cluster
 from sqlstore.testing import postgres_server
 
@@ -80,7 +81,12 @@ def main() -> None:
         "--floor-events", type=int, default=50_000, help="0: no run of Dramatiq's floor"
     )
     parser.add_argument("--processes", type=int, default=1, help="dashboard worker --processes")
-    parser.add_argument("--threads", type=int, default=256, help="dashboard worker --threads")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_WORKER_THREADS,
+        help="dashboard worker --threads (and the floor's)",
+    )
     parser.add_argument(
         "--batch-max", type=int, default=None, help="DASHBOARD_FOLD_BATCH_MAX of the batched run"
     )
@@ -138,12 +144,15 @@ def main() -> None:
     print(f"\ndashboard worker --processes {args.processes} --threads {args.threads}")
     print(
         f"{'run':26} {'events':>8} {'seconds':>8} {'events/s':>9} {'relay done':>11}"
-        f" {'CPU ms/event: worker':>21} {'relay':>6} {'machine busy':>13}"
+        f" {'CPU ms/event: worker':>21} {'relay':>6} {'database':>9} {'events/txn':>11}"
+        f" {'machine busy':>13}"
     )
     for r in results:
+        per_transaction = f"{r.events / r.transactions:11,.0f}" if r.transactions else f"{'':11}"
         print(
             f"{r.name:26} {r.events:8,} {r.seconds:8.1f} {r.rate:9,.0f} {r.relay_seconds:10.1f}s"
             f" {r.worker_cpu * 1000 / r.events:21.3f} {r.relay_cpu * 1000 / r.events:6.3f}"
+            f" {r.database_cpu * 1000 / r.events:9.3f} {per_transaction}"
             f" {r.machine_busy:12.0%}"
         )
     print(f"({os.cpu_count()} cores, shared by the broker, PostgreSQL and all processes)")

@@ -47,10 +47,11 @@ def process_tree(root: int) -> list[int]:
     return tree
 
 
-def cpu_seconds(root: int) -> float:
-    """CPU time (user + system) used so far by ``root`` and the processes it started."""
+def cpu_seconds(root: int, *, tree: bool = True) -> float:
+    """CPU time (user + system) used so far by ``root`` and (``tree``) the processes it
+    started; 0 for a process that has ended."""
     ticks = 0
-    for pid in process_tree(root):
+    for pid in process_tree(root) if tree else [root]:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:

@@ -3,6 +3,7 @@ handled, with the projections checked against the workload."""
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -38,6 +39,8 @@ class Result:
     worker_cpu: float  # seconds of CPU the worker's processes used during the run
     relay_cpu: float
     machine_busy: float  # share of all cores busy during the run, with everything else on it
+    database_cpu: float  # seconds of CPU of the Dashboard database's server processes
+    transactions: int  # fold transactions committed (0 for the floor)
 
     @property
     def rate(self) -> float:
@@ -93,7 +96,8 @@ def run_pipeline(
         command = [str(BIN / "dashboard"), "worker"]
         if floor:
             counts = Path(tempfile.mkdtemp(prefix="pipeline-floor-counts-"))
-            worker_env.update(PYTHONPATH=str(HERE), FLOOR_COUNTS_DIR=str(counts))
+            path = os.pathsep.join(p for p in (str(HERE), worker_env.get("PYTHONPATH")) if p)
+            worker_env.update(PYTHONPATH=path, FLOOR_COUNTS_DIR=str(counts))
             command = [str(BIN / "dramatiq"), "dramatiq_floor", "--skip-logging"]
 
             def handled(_dashboard) -> int:
@@ -120,6 +124,7 @@ def run_pipeline(
                 (worker, relay),
                 60,
             )
+            generation_before = 0 if floor else generation(dashboard_db)
             print(f"{name}: committing them to the outbox in one transaction ...", flush=True)
             with appstore_db.begin() as connection:
                 insert_rows(connection, rows)
@@ -155,7 +160,18 @@ def run_pipeline(
                             f"{name}: {folded:,} of {count:,} folded after {timeout:.0f} s"
                         )
                     time.sleep(POLL_INTERVAL)
-            seconds = time.perf_counter() - started
+                seconds = time.perf_counter() - started
+                # Its connections were opened after the clock started, by the worker.
+                database_cpu = sum(
+                    cpu_seconds(pid, tree=False)
+                    for pid in dashboard.scalars(
+                        text(
+                            "SELECT pid FROM pg_stat_activity"
+                            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                        )
+                    )
+                )
+                transactions = 0 if floor else generation(dashboard_db) - generation_before
             worker_cpu = cpu_seconds(worker.pid) - cpu_before[0]
             relay_cpu = cpu_seconds(relay.pid) - cpu_before[1]
             busy_after, total_after = machine_ticks()
@@ -173,10 +189,25 @@ def run_pipeline(
             f"{name}: {left} messages left on {QUEUE}, {dead} dead-lettered (see {worker_log})"
         )
     result = Result(
-        name, count, seconds, relay_done or seconds, memory, worker_cpu, relay_cpu, busy / total
+        name,
+        count,
+        seconds,
+        relay_done or seconds,
+        memory,
+        worker_cpu,
+        relay_cpu,
+        busy / total,
+        database_cpu,
+        transactions,
     )
     print(f"{name}: {count:,} events in {seconds:.1f} s, {result.rate:,.0f} events/s", flush=True)
     return result
+
+
+def generation(dashboard_db) -> int:
+    """``fold_progress.generation``, which each committed fold transaction raises by one."""
+    with dashboard_db.connect() as connection:
+        return connection.scalar(text("SELECT generation FROM fold_progress"))
 
 
 def wait_until(condition, what: str, processes, timeout: float) -> None:

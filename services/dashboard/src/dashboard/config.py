@@ -16,7 +16,8 @@ DEFAULT_JWKS_CACHE_SECONDS = 300
 # Answers are keyed by the fold generation, so the TTL only bounds what stale keys occupy.
 DEFAULT_CACHE_TTL_SECONDS = 60
 DEFAULT_DB_POOL_SIZE = 10
-DEFAULT_FOLD_BATCH_MAX = 500
+DEFAULT_FOLD_BATCH_MAX = 1000
+DEFAULT_WORKER_THREADS = 4
 # At least every 30 s, so that the API's `behind` is never older than that while idle.
 DEFAULT_SYNC_INTERVAL_SECONDS = 15.0
 # Longer than a message normally takes from the Appstore's commit to the worker's fold.
@@ -47,7 +48,8 @@ class Settings:
     ``None`` selects the in-process cache.
 
     The worker's: ``fold_batch_max`` bounds the events folded in one transaction (``1``,
-    one transaction per event, exists as the benchmarks' baseline only);
+    one transaction per event, exists as the benchmarks' baseline only); ``worker_threads``,
+    the default of ``dashboard worker --threads``;
     ``sync_interval_seconds`` spaces the gap-healing syncs (``0``: none), which also check
     the head of the Appstore's log; ``heal_after_seconds``, how long an event must have been
     missing before a sync folds it from the log rather than wait for it from the queue;
@@ -68,6 +70,7 @@ class Settings:
     # DASHBOARD_FOLD_BATCH_MAX=1 is the benchmarks' baseline (bench/pipeline.py), kept for
     # comparing batching against; nothing runs with it.
     fold_batch_max: int = DEFAULT_FOLD_BATCH_MAX
+    worker_threads: int = DEFAULT_WORKER_THREADS
     sync_interval_seconds: float = DEFAULT_SYNC_INTERVAL_SECONDS
     heal_after_seconds: float = DEFAULT_HEAL_AFTER_SECONDS
     worker_metrics_port: int = DEFAULT_WORKER_METRICS_PORT
@@ -90,8 +93,9 @@ class Settings:
                 fractional ``DASHBOARD_JWKS_CACHE_SECONDS`` or ``DASHBOARD_CACHE_TTL_SECONDS``,
                 a negative ``DASHBOARD_SYNC_INTERVAL_SECONDS`` or
                 ``DASHBOARD_HEAL_AFTER_SECONDS``, a ``DASHBOARD_DB_POOL_SIZE``,
-                ``DASHBOARD_FOLD_BATCH_MAX``, ``DASHBOARD_WORKERS`` or ``DASHBOARD_THREADS``
-                below 1, or a ``DASHBOARD_WORKER_METRICS_PORT`` that is no port.
+                ``DASHBOARD_FOLD_BATCH_MAX``, ``DASHBOARD_WORKER_THREADS``,
+                ``DASHBOARD_WORKERS`` or ``DASHBOARD_THREADS`` below 1, or a
+                ``DASHBOARD_WORKER_METRICS_PORT`` that is no port.
         """
 
         def read(name: str) -> str | None:
@@ -121,6 +125,9 @@ class Settings:
             ),
             fold_batch_max=_positive_int(
                 "DASHBOARD_FOLD_BATCH_MAX", read("DASHBOARD_FOLD_BATCH_MAX"), DEFAULT_FOLD_BATCH_MAX
+            ),
+            worker_threads=_positive_int(
+                "DASHBOARD_WORKER_THREADS", read("DASHBOARD_WORKER_THREADS"), DEFAULT_WORKER_THREADS
             ),
             sync_interval_seconds=_number(
                 "DASHBOARD_SYNC_INTERVAL_SECONDS",

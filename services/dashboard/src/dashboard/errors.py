@@ -3,7 +3,7 @@
 Where each is raised: settings (:class:`ConfigError`), tokens and roles (the
 :class:`AuthError` tree), the series (:class:`TooManyPoints`), the app and developer
 filters (:class:`UnknownScope`), the fold and its worker (:class:`UnfoldableEvent`,
-:class:`FoldTimeout`, :class:`MissingProgressRow`) and the rebuild (:class:`RebuildRunning`).
+:class:`MissingProgressRow`) and the rebuild (:class:`RebuildRunning`).
 """
 
 
@@ -48,10 +48,6 @@ class UnknownScope(LookupError):
 
 class UnfoldableEvent(ValueError):
     """An envelope of a type or version the fold does not know; nothing was written."""
-
-
-class FoldTimeout(TimeoutError):
-    """The batch holding an event was not committed in time; the event may still fold."""
 
 
 class MissingProgressRow(RuntimeError):

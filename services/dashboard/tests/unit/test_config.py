@@ -71,7 +71,7 @@ def test_bad_jwks_cache_seconds_is_a_config_error(raw):
 
 @pytest.mark.parametrize(
     ("raw", "size"),
-    [(None, 500), ("", 500), ("  ", 500), ("1", 1), (" 64 ", 64), ("2000", 2000)],
+    [(None, 1000), ("", 1000), ("  ", 1000), ("1", 1), (" 64 ", 64), ("2000", 2000)],
 )
 def test_the_fold_batch_size_comes_from_the_environment(raw, size):
     environ = {} if raw is None else {"DASHBOARD_FOLD_BATCH_MAX": raw}
@@ -82,6 +82,18 @@ def test_the_fold_batch_size_comes_from_the_environment(raw, size):
 def test_a_batch_size_that_is_not_a_positive_integer_is_refused_by_name(raw):
     with pytest.raises(ValueError, match=r"DASHBOARD_FOLD_BATCH_MAX must be a positive integer"):
         Settings.from_env({"DASHBOARD_FOLD_BATCH_MAX": raw})
+
+
+@pytest.mark.parametrize(("raw", "threads"), [(None, 4), ("", 4), ("1", 1), (" 16 ", 16)])
+def test_the_worker_threads_come_from_the_environment(raw, threads):
+    environ = {} if raw is None else {"DASHBOARD_WORKER_THREADS": raw}
+    assert Settings.from_env(environ).worker_threads == threads
+
+
+@pytest.mark.parametrize("raw", ["0", "-2", "some"])
+def test_worker_threads_that_are_not_a_positive_integer_are_refused_by_name(raw):
+    with pytest.raises(ConfigError, match=r"DASHBOARD_WORKER_THREADS must be a positive integer"):
+        Settings.from_env({"DASHBOARD_WORKER_THREADS": raw})
 
 
 @pytest.mark.parametrize(

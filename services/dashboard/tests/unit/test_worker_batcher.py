@@ -1,4 +1,4 @@
-"""The batcher with a fake fold: batch boundaries, release after commit, errors."""
+"""The batcher with a fake fold: batch boundaries, release after commit, errors, stop."""
 
 from __future__ import annotations
 
@@ -6,10 +6,7 @@ import threading
 import time
 from collections import Counter
 
-import pytest
-
 from appstore_events import new_envelope
-from dashboard.errors import FoldTimeout
 from dashboard.fold import FoldResult, UnfoldableEvent
 from dashboard.worker.batcher import Batcher
 
@@ -48,31 +45,57 @@ class FakeFold:
         return FoldResult(folded=len(ids), duplicates=0, by_type=Counter())
 
 
-def submit_all(batcher, envelopes, timeout=5.0):
-    errors: dict[str, BaseException | None] = {}
+class Releases:
+    """The ``release`` callbacks of added envelopes: what each was released with, and
+    whether its batch had committed by then."""
 
-    def run(envelope):
-        try:
-            batcher.submit(envelope, timeout=timeout)
-            errors[envelope.event_id] = None
-        except BaseException as error:
-            errors[envelope.event_id] = error
+    def __init__(self, fold: FakeFold) -> None:
+        self.fold = fold
+        self.outcomes: dict[str, BaseException | None] = {}
+        self.committed_first: dict[str, bool] = {}
+        self.lock = threading.Lock()
+        self.all_done = threading.Event()
+        self.expected = 0
 
-    threads = [threading.Thread(target=run, args=(e,)) for e in envelopes]
+    def of(self, envelope):
+        self.expected += 1
+
+        def release(error):
+            with self.lock:
+                self.outcomes[envelope.event_id] = error
+                self.committed_first[envelope.event_id] = envelope.event_id in self.fold.committed
+                if len(self.outcomes) == self.expected:
+                    self.all_done.set()
+
+        return release
+
+    def wait(self, timeout: float = 10.0) -> dict[str, BaseException | None]:
+        assert self.all_done.wait(timeout), "not every envelope was released"
+        return self.outcomes
+
+
+def add_all(batcher, fold, envelopes) -> Releases:
+    """Add the envelopes from as many threads at once, as Dramatiq's worker threads do."""
+    releases = Releases(fold)
+    callbacks = [releases.of(envelope) for envelope in envelopes]
+    threads = [
+        threading.Thread(target=batcher.add, args=(envelope, release))
+        for envelope, release in zip(envelopes, callbacks, strict=True)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(10)
-    return errors
+    return releases
 
 
-def test_concurrent_submissions_share_batches_no_larger_than_max_size():
+def test_concurrent_additions_share_batches_no_larger_than_max_size():
     fold = FakeFold(delay=0.02)
     batcher = Batcher(fold, max_size=8, linger=0.05)
     envelopes = [event(i) for i in range(1, 41)]
-    errors = submit_all(batcher, envelopes)
+    outcomes = add_all(batcher, fold, envelopes).wait()
     batcher.stop()
-    assert all(error is None for error in errors.values())
+    assert all(error is None for error in outcomes.values())
     assert sorted(i for batch in fold.batches for i in batch) == sorted(
         e.event_id for e in envelopes
     )
@@ -80,21 +103,27 @@ def test_concurrent_submissions_share_batches_no_larger_than_max_size():
     assert len(fold.batches) < 40
 
 
-def test_a_waiter_is_released_only_after_its_batch_committed():
-    fold = FakeFold(delay=0.2)
+def test_add_returns_at_once_and_release_comes_only_after_the_commit():
+    fold = FakeFold(delay=0.3)
     batcher = Batcher(fold, linger=0.0)
     envelope = event(1)
-    batcher.submit(envelope, timeout=5)
-    assert envelope.event_id in fold.committed
+    releases = Releases(fold)
+    started = time.monotonic()
+    batcher.add(envelope, releases.of(envelope))
+    assert time.monotonic() - started < 0.1
+    assert releases.outcomes == {}
+    assert releases.wait() == {envelope.event_id: None}
+    assert releases.committed_first == {envelope.event_id: True}
     batcher.stop()
 
 
-def test_a_failed_fold_fails_every_waiter_of_the_batch():
+def test_a_failed_fold_releases_every_envelope_of_the_batch_with_its_error():
     fold = FakeFold(fail_with=ConnectionError("database down"))
     batcher = Batcher(fold, max_size=10, linger=0.1)
-    errors = submit_all(batcher, [event(i) for i in range(1, 6)])
+    outcomes = add_all(batcher, fold, [event(i) for i in range(1, 6)]).wait()
     batcher.stop()
-    assert all(isinstance(error, ConnectionError) for error in errors.values())
+    assert len(outcomes) == 5
+    assert all(isinstance(error, ConnectionError) for error in outcomes.values())
     assert fold.committed == set()
 
 
@@ -103,17 +132,37 @@ def test_an_unfoldable_event_fails_alone_and_its_neighbours_fold():
     bad = envelopes[2].event_id
     fold = FakeFold(unfoldable={bad})
     batcher = Batcher(fold, max_size=10, linger=0.1)
-    errors = submit_all(batcher, envelopes)
+    outcomes = add_all(batcher, fold, envelopes).wait()
     batcher.stop()
-    assert isinstance(errors[bad], UnfoldableEvent)
-    assert {i for i, error in errors.items() if error is None} == {
+    assert isinstance(outcomes[bad], UnfoldableEvent)
+    assert {i for i, error in outcomes.items() if error is None} == {
         e.event_id for e in envelopes
     } - {bad}
     assert fold.committed == {e.event_id for e in envelopes} - {bad}
 
 
-def test_a_fold_slower_than_the_timeout_raises_fold_timeout():
-    batcher = Batcher(FakeFold(delay=0.5), linger=0.0)
-    with pytest.raises(FoldTimeout):
-        batcher.submit(event(1), timeout=0.05)
+def test_stop_folds_everything_added_before_it():
+    fold = FakeFold(delay=0.05)
+    batcher = Batcher(fold, max_size=3, linger=0.0)
+    envelopes = [event(i) for i in range(1, 11)]
+    releases = Releases(fold)
+    for envelope in envelopes:
+        batcher.add(envelope, releases.of(envelope))
+    batcher.stop()
+    assert releases.outcomes == {e.event_id: None for e in envelopes}
+    assert fold.committed == {e.event_id for e in envelopes}
+
+
+def test_a_failing_release_does_not_keep_the_others_from_theirs():
+    fold = FakeFold()
+    batcher = Batcher(fold, max_size=10, linger=0.1)
+    first, second = event(1), event(2)
+    releases = Releases(fold)
+
+    def broken(error):
+        raise RuntimeError("release failed")
+
+    batcher.add(first, broken)
+    batcher.add(second, releases.of(second))
+    assert releases.wait() == {second.event_id: None}
     batcher.stop()

@@ -14,6 +14,7 @@ from dramatiq.brokers import rabbitmq
 from dramatiq.encoder import JSONEncoder
 
 from dashboard.worker.bulk_ack import BulkAckConsumer, BulkAckRabbitmqBroker, Frames, Settlements
+from dashboard.worker.held_acks import HoldingConsumer
 
 # --- Settlements ----------------------------------------------------------------------------
 
@@ -200,3 +201,20 @@ def test_a_nack_and_an_undecodable_body_both_reach_the_settlements(consumer_on):
 
     assert connection.channel().sent == [("nack", 1, False), ("nack", 2, False)]
     assert consumer.known_tags == set()
+
+
+def test_a_held_ack_sends_no_frame_until_its_batch_is_released(consumer_on):
+    bulk, connection = consumer_on(delivery(1, body("a")), delivery(2, body("b")))
+    consumer = HoldingConsumer(bulk)
+    first, second = next(consumer), next(consumer)
+    releases = [message.hold.engage(lambda message: None) for message in (first, second)]
+
+    consumer.ack(first)
+    consumer.ack(second)
+    connection.run_callbacks()
+    assert connection.channel().sent == []
+
+    for release in releases:
+        release(None)
+    connection.run_callbacks()
+    assert connection.channel().sent == [("ack", 2, True)]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dramatiq.middleware import TimeLimitExceeded
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from appstore_events import InvalidPayload, MalformedEvent, UnknownEventType
-from dashboard.errors import FoldTimeout
+from dashboard.errors import MissingProgressRow
 from dashboard.fold import UnfoldableEvent
 from dashboard.worker.dead_letters import reason_for
 from dashboard.worker.retry_policy import UNEXPECTED_ERROR_RETRIES, should_retry
@@ -17,7 +17,7 @@ def database_down() -> OperationalError:
 
 
 def test_database_errors_and_timeouts_are_retried_however_often():
-    for error in (database_down(), FoldTimeout("slow"), TimeLimitExceeded()):
+    for error in (database_down(), PoolTimeout("pool exhausted"), MissingProgressRow("x")):
         assert should_retry(0, error)
         assert should_retry(10_000, error)
 

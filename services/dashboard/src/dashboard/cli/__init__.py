@@ -46,11 +46,11 @@ def db_upgrade(revision: str) -> None:
 @click.option("--processes", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option(
     "--threads",
-    default=256,
-    show_default=True,
+    default=setting_default("worker_threads"),
+    show_default="DASHBOARD_WORKER_THREADS or 4",
     type=click.IntRange(min=1),
-    help="Worker threads per process. A fold batch holds at most one event per thread, "
-    "so more threads mean larger batches; they mostly wait, so they are cheap.",
+    help="Worker threads per process. They only decode events and hand them to the "
+    "process's batcher, which folds them on a thread of its own, so a few suffice.",
 )
 @reported
 def worker(processes: int, threads: int) -> None:

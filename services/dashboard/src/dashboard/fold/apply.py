@@ -97,7 +97,9 @@ def _insert_known_users(executor: Executor, deltas: Deltas) -> None:
 @built_once
 def _known_users_insert(dialect: str) -> Any:
     # A user registers once; the dedupe record already keeps a replay from getting here.
-    return _returning_key(insert_for(dialect, KnownUser.__table__).on_conflict_do_nothing())
+    return _returning_key(
+        dialect, insert_for(dialect, KnownUser.__table__).on_conflict_do_nothing()
+    )
 
 
 def _upsert_apps(executor: Executor, deltas: Deltas) -> None:
@@ -131,6 +133,7 @@ def _apps_upsert(dialect: str) -> Any:
         or_(old.title_sequence.is_(None), new.title_sequence > old.title_sequence),
     )
     return _returning_key(
+        dialect,
         upsert.on_conflict_do_update(
             index_elements=[old.app_id],
             set_={
@@ -144,7 +147,7 @@ def _apps_upsert(dialect: str) -> Any:
                 "purchases": old.purchases + new.purchases,
                 "revenue": old.revenue + new.revenue,
             },
-        )
+        ),
     )
 
 
@@ -259,21 +262,26 @@ def _adding_upsert(dialect: str, table: Table, added: tuple[str, ...] = ("value"
     """An upsert that adds the ``added`` columns of a new row to those of an existing one."""
     upsert = insert_for(dialect, table)
     return _returning_key(
+        dialect,
         upsert.on_conflict_do_update(
             index_elements=list(table.primary_key.columns),
             set_={name: table.c[name] + upsert.excluded[name] for name in added},
-        )
+        ),
     )
 
 
-def _returning_key(statement: Any) -> Any:
+def _returning_key(dialect: str, statement: Any) -> Any:
+    # What comes back is not needed. On SQLite, RETURNING makes SQLAlchemy send the rows as
+    # multi-row statements; PostgreSQL gets them as arrays in one statement anyway, and
+    # returning rows would only cost it, the driver and SQLAlchemy their making and reading.
+    if dialect != "sqlite":
+        return statement
     return statement.returning(*statement.table.primary_key.columns)
 
 
 def _upsert_rows(executor: Executor, statement: Any, rows: list[dict]) -> None:
-    """Run an INSERT ... ON CONFLICT ... RETURNING for ``rows`` with
-    :func:`~sqlstore.inserts.insert_rows`.
-
-    What comes back is not needed: RETURNING is there so that, on SQLite, SQLAlchemy sends
-    the rows as multi-row statements."""
-    insert_rows(executor, statement, rows).all()
+    """Run an INSERT ... ON CONFLICT for ``rows`` with :func:`~sqlstore.inserts.insert_rows`
+    (with RETURNING on SQLite, whose rows are read and dropped)."""
+    result = insert_rows(executor, statement, rows)
+    if result.returns_rows:
+        result.all()

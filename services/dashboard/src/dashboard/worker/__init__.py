@@ -2,19 +2,20 @@
 in effect.
 
 An event flows: RabbitMQ body → :class:`~dashboard.worker.encoder.EnvelopeEncoder` (a
-plain envelope becomes a message for the folding actor) → the actor decodes it and hands
-it to the process's :class:`~dashboard.worker.batcher.Batcher` → one transaction folds
-the batch → the actor returns → Dramatiq acks. Messages that can never fold are nacked to
+plain envelope becomes a message for the folding actor) → the actor decodes it, hands it
+to the process's :class:`~dashboard.worker.batcher.Batcher` and returns, while the
+message's ack is held (:mod:`~dashboard.worker.held_acks`) → one transaction folds the
+batch → the held acks go out. Messages that can never fold are nacked to
 ``dashboard.events.XQ`` and kept in the ``dead_letters`` table
 (:mod:`dashboard.worker.dead_letters`).
 
 ``dramatiq dashboard.worker.app`` (what ``dashboard worker`` runs) is the entry module;
 :mod:`~dashboard.worker.bootstrap` builds the broker, :mod:`~dashboard.worker.actor` is the
-folding actor and its per-process state, :mod:`~dashboard.worker.bulk_ack` acks a folded
+folding actor and its per-process state, :mod:`~dashboard.worker.held_acks` holds each
+message's ack until its batch has committed, :mod:`~dashboard.worker.bulk_ack` acks a folded
 batch's messages together.
 """
 
-from dashboard.errors import FoldTimeout
 from dashboard.worker.batcher import Batcher
 from dashboard.worker.bootstrap import build_broker
 from dashboard.worker.encoder import EnvelopeEncoder
@@ -33,7 +34,6 @@ __all__ = [
     "QUEUE",
     "Batcher",
     "EnvelopeEncoder",
-    "FoldTimeout",
     "build_broker",
     "is_permanent",
     "is_transient",

@@ -1,15 +1,18 @@
-"""Folding the events of all worker threads of a process together, in one transaction.
+"""Folding the events of a worker process together, in one transaction per batch.
 
 Dramatiq has no batch actor: each message is one actor call on one of the process's
-worker threads. Each call hands its envelope to the process's :class:`Batcher` and waits
-until the batch holding it has been folded **and committed**; only then does the actor
-return and Dramatiq ack the message. So nothing is acked that a crash could lose, and a
+worker threads. Each call hands its envelope to the process's :class:`Batcher` with a
+``release`` callback and returns at once; the batcher's one thread folds whatever has
+been handed to it in one transaction, commits, and only then calls the ``release`` of
+every envelope of the batch, with ``None``, or with the error if nothing of the batch was
+committed. The folding actor's ``release`` lets go of its message's ack
+(:mod:`dashboard.worker.held_acks`), so nothing is acked that a crash could lose, and a
 message redelivered after a crash between commit and ack is a duplicate that
 :func:`dashboard.fold.fold` skips.
 
-A batch holds at most one envelope per waiting worker thread, so batches only grow as
-large as the worker has threads: ``dashboard worker`` defaults to 256 threads for that
-reason (the threads mostly wait; they cost little).
+No thread waits for a commit, so a batch grows as large as ``max_size`` whatever the
+number of worker threads: how many messages are in flight is bounded by the consumer's
+prefetch, not by the threads.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import time
 from collections.abc import Callable, Sequence
 
 from appstore_events import Envelope
-from dashboard.errors import FoldTimeout
 from dashboard.fold import FoldResult, UnfoldableEvent
 
 logger = logging.getLogger(__name__)
@@ -30,33 +32,11 @@ logger = logging.getLogger(__name__)
 FoldBatch = Callable[[Sequence[Envelope]], FoldResult]
 #: Told about each committed batch: its size, the result and the seconds the fold took.
 OnFolded = Callable[[int, FoldResult, float], None]
+#: Called once per envelope when its batch is done: ``None`` once committed, else the
+#: error that kept it from being committed.
+Release = Callable[[BaseException | None], None]
 
-
-class _Waiter:
-    """One submitted envelope and its latch: a lock taken at the start and released, by
-    the folding thread, when the envelope's batch is done.
-
-    A bare lock rather than a :class:`threading.Event`: a batch wakes hundreds of waiting
-    threads at once, and an Event's condition makes each of them take one more lock, all
-    the same one, on its way out.
-    """
-
-    __slots__ = ("_latch", "envelope", "error")
-
-    def __init__(self, envelope: Envelope) -> None:
-        self.envelope = envelope
-        self.error: BaseException | None = None
-        self._latch = threading.Lock()
-        self._latch.acquire()
-
-    def release(self, error: BaseException | None = None) -> None:
-        self.error = error
-        if self._latch.locked():  # a second release (a failure while releasing) is a no-op
-            self._latch.release()
-
-    def wait(self, timeout: float | None) -> bool:
-        """Return True once released, False if ``timeout`` seconds passed first."""
-        return self._latch.acquire(timeout=-1 if timeout is None else timeout)
+_Item = tuple[Envelope, Release]
 
 
 class Batcher:
@@ -83,35 +63,31 @@ class Batcher:
         self._max_size = max_size
         self._linger = linger
         self._on_folded = on_folded
-        self._incoming: queue.SimpleQueue[_Waiter | None] = queue.SimpleQueue()
+        self._incoming: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, envelope: Envelope, timeout: float | None = None) -> None:
-        """Fold ``envelope`` with whatever else is waiting; return once committed.
+    def add(self, envelope: Envelope, release: Release) -> None:
+        """Fold ``envelope`` with whatever else is waiting; return at once.
 
-        Raises:
-            FoldTimeout: not committed within ``timeout`` seconds.
-            UnfoldableEvent: this envelope can never be folded (the rest of its batch was).
-            Exception: whatever the fold of its batch raised (nothing of it committed).
+        ``release`` is called on the batcher's thread once the batch holding the envelope
+        is done: with ``None`` after its commit; with :class:`UnfoldableEvent` if this
+        envelope can never be folded (the rest of its batch was); with whatever the fold
+        of its batch raised if nothing of it was committed. Its own errors are logged.
         """
-        self._ensure_started()
-        waiter = _Waiter(envelope)
-        self._incoming.put(waiter)
-        if not waiter.wait(timeout):
-            raise FoldTimeout(f"event {envelope.event_id} not folded within {timeout} s")
-        if waiter.error is not None:
-            raise waiter.error
+        if self._thread is None:
+            self._start()
+        self._incoming.put((envelope, release))
 
     def stop(self) -> None:
-        """Let the folding thread finish the batch in hand and end."""
+        """Fold everything added so far, then end the folding thread."""
         with self._lock:
             thread, self._thread = self._thread, None
         if thread is not None:
             self._incoming.put(None)
             thread.join()
 
-    def _ensure_started(self) -> None:
+    def _start(self) -> None:
         # Started on first use, not in __init__: Dramatiq forks worker processes, and a
         # thread started before the fork would not exist in the child.
         with self._lock:
@@ -128,7 +104,7 @@ class Batcher:
                 return
             self._fold(batch)
 
-    def _collect(self) -> list[_Waiter] | None:
+    def _collect(self) -> list[_Item] | None:
         first = self._incoming.get()
         if first is None:
             return None
@@ -138,46 +114,52 @@ class Batcher:
             remaining = deadline - time.monotonic()
             try:
                 # Whatever is already queued joins at once; after the linger, nothing waits.
-                waiter = (
+                item = (
                     self._incoming.get(timeout=remaining)
                     if remaining > 0
-                    else (self._incoming.get_nowait())
+                    else self._incoming.get_nowait()
                 )
             except queue.Empty:
                 break
-            if waiter is None:
+            if item is None:
                 self._incoming.put(None)  # stop after this batch
                 break
-            batch.append(waiter)
+            batch.append(item)
         return batch
 
-    def _fold(self, batch: list[_Waiter]) -> None:
+    def _fold(self, batch: list[_Item]) -> None:
         try:
             self._fold_and_release(batch)
         except UnfoldableEvent:
             # One bad envelope must not fail its neighbours: fold each on its own, so
             # only the unfoldable ones get the error.
-            for waiter in batch:
-                self._fold_and_release([waiter], isolated=True)
+            for item in batch:
+                self._fold_and_release([item], isolated=True)
         except BaseException as error:
             logger.warning("fold of a batch of %d failed: %r", len(batch), error)
-            for waiter in batch:
-                waiter.release(error)
+            _release(batch, error)
 
-    def _fold_and_release(self, batch: list[_Waiter], *, isolated: bool = False) -> None:
+    def _fold_and_release(self, batch: list[_Item], *, isolated: bool = False) -> None:
         started = time.perf_counter()
         try:
-            result = self._fold_batch([waiter.envelope for waiter in batch])
+            result = self._fold_batch([envelope for envelope, _release in batch])
         except BaseException as error:
             if not isolated:
                 raise
-            batch[0].release(error)
+            _release(batch, error)
             return
         elapsed = time.perf_counter() - started
-        for waiter in batch:
-            waiter.release()
+        _release(batch, None)
         if self._on_folded is not None:
             try:
                 self._on_folded(len(batch), result, elapsed)
             except Exception:
                 logger.exception("reporting a folded batch failed")
+
+
+def _release(batch: list[_Item], error: BaseException | None) -> None:
+    for _envelope, release in batch:
+        try:
+            release(error)
+        except Exception:
+            logger.exception("releasing a folded envelope failed")

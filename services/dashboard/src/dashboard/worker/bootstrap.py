@@ -1,34 +1,36 @@
 """The worker's composition root: broker, middleware and the folding actor.
 
 On RabbitMQ the broker is Dramatiq's, with quorum queues (:mod:`dashboard.worker.topology`)
-and a consumer that acks the messages of a folded batch together
-(:mod:`dashboard.worker.bulk_ack`) instead of one frame per message.
+and a consumer that holds each message's ack until its batch has committed
+(:mod:`dashboard.worker.held_acks`), then acks the messages of the batch together
+(:mod:`dashboard.worker.bulk_ack`) instead of one frame per message. Without RabbitMQ it
+is Dramatiq's in-process broker, with the same held acks.
 """
 
 from __future__ import annotations
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import Retries, TimeLimit
+from dramatiq.middleware import CurrentMessage, Retries
 
 from dashboard.config import EMBEDDED_BROKER_URL, Settings
 from dashboard.rabbitmq import WORKER_CONNECTION_NAME, name_connections, node_urls
-from dashboard.worker.actor import FOLD_WAIT_SECONDS, Folding
+from dashboard.worker.actor import Folding
 from dashboard.worker.bulk_ack import BulkAckRabbitmqBroker
 from dashboard.worker.dead_letters import DeadLetters
 from dashboard.worker.encoder import EnvelopeEncoder
+from dashboard.worker.held_acks import HoldingBroker
 from dashboard.worker.retry_policy import should_retry
 from dashboard.worker.topology import FOLD_ACTOR, QUEUE, QuorumQueues
 
-# Dramatiq's own limit is a backstop above the actor's wait, not the usual way out.
-TIME_LIMIT_MS = (FOLD_WAIT_SECONDS + 60) * 1000
 # Backoff while the database is down: 1 s doubling to at most a minute, retried forever.
 MIN_BACKOFF_MS = 1_000
 MAX_BACKOFF_MS = 60_000
 
 
-class WorkerBroker(QuorumQueues, BulkAckRabbitmqBroker):
-    """Dramatiq's RabbitMQ broker as the worker runs it: quorum queues, acks in bulk.
+class WorkerBroker(HoldingBroker, QuorumQueues, BulkAckRabbitmqBroker):
+    """Dramatiq's RabbitMQ broker as the worker runs it: quorum queues, held acks sent in
+    bulk.
 
     ``url`` may name several nodes (``amqp://...;amqp://...``): Dramatiq connects to the
     first that answers, and its consumers reconnect to another when theirs is lost. Its
@@ -38,6 +40,10 @@ class WorkerBroker(QuorumQueues, BulkAckRabbitmqBroker):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         name_connections(self.parameters, WORKER_CONNECTION_NAME)
+
+
+class EmbeddedBroker(HoldingBroker, StubBroker):
+    """Dramatiq's in-process broker, with held acks: the worker without RabbitMQ."""
 
 
 def build_broker(settings: Settings) -> dramatiq.Broker:
@@ -57,13 +63,14 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
 
     folding = Folding(settings)
     middleware = [
+        CurrentMessage(),
+        folding.held_acks,
         # Before Retries: after_* hooks run in reverse, and this needs Retries' verdict.
         DeadLetters(lambda: folding.database, DEAD_LETTERED, DEAD_LETTER_STORE_FAILURES),
-        TimeLimit(time_limit=TIME_LIMIT_MS),
         Retries(retry_when=should_retry, min_backoff=MIN_BACKOFF_MS, max_backoff=MAX_BACKOFF_MS),
     ]
     if settings.broker_url == EMBEDDED_BROKER_URL:
-        broker: dramatiq.Broker = StubBroker(middleware=middleware)
+        broker: dramatiq.Broker = EmbeddedBroker(middleware=middleware)
     else:
         # Confirms: a retry published to the delay queue is on disk before the original
         # is acked.

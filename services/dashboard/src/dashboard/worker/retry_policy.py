@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dramatiq.middleware import TimeLimitExceeded
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from appstore_events import EventError
-from dashboard.errors import FoldTimeout, MissingProgressRow, UnfoldableEvent
+from dashboard.errors import MissingProgressRow, UnfoldableEvent
 
 #: Retries of an error that is neither known-permanent nor known-transient (a bug, say)
 #: before it is dead-lettered, where `dashboard dlq replay` can bring it back once fixed.
@@ -15,15 +14,7 @@ UNEXPECTED_ERROR_RETRIES = 5
 
 # The database or the way to it is down, slow or not migrated yet: the same event will
 # fold once it is back, so these are retried with backoff however long that takes.
-_TRANSIENT = (
-    OperationalError,
-    InterfaceError,
-    DisconnectionError,
-    PoolTimeout,
-    FoldTimeout,
-    TimeLimitExceeded,
-    MissingProgressRow,
-)
+_TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout, MissingProgressRow)
 
 
 def is_permanent(error: BaseException) -> bool:
@@ -32,7 +23,7 @@ def is_permanent(error: BaseException) -> bool:
 
 
 def is_transient(error: BaseException) -> bool:
-    """True if the same message may succeed later (database unavailable, timeouts)."""
+    """True if the same message may succeed later (database unavailable or not migrated)."""
     if isinstance(error, _TRANSIENT):
         return True
     # psycopg2 reports a server gone mid-statement as other DBAPI errors at times;
