@@ -238,7 +238,7 @@ def _insert_app_prices(executor: Executor, prices: dict[tuple[int, str], PriceCh
 @built_once
 def _app_prices_insert(dialect: str) -> Any:
     # One row per event; the dedupe record already keeps a replay from getting here.
-    return _returning_key(insert_for(dialect, AppPrice.__table__).on_conflict_do_nothing())
+    return _returning_key(dialect, insert_for(dialect, AppPrice.__table__).on_conflict_do_nothing())
 
 
 def _add_to_series(executor: Executor, table: Table, counts: dict) -> None:
