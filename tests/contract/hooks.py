@@ -1,10 +1,11 @@
 """schemathesis hooks: the Dashboard's documented rules that a JSON Schema cannot state.
 
-Two query parameters of the stats endpoints depend on each other, as their descriptions
-say: ``to`` must be later than ``from``, and a series has at most 5,000 points. A case that
-breaks one of them only through that dependency is mended before it is sent (``from`` and
-``to`` swapped, or ``from`` dropped so that ``to`` ends the default window); every other
-value, valid or not, goes out as generated.
+Query parameters of the stats endpoints depend on each other, as their descriptions say:
+``to`` must be later than ``from``, a series has at most 5,000 points, and ``app_id`` and
+``owner_id`` exclude each other. A case that breaks one of them only through that dependency
+is mended before it is sent (``from`` and ``to`` swapped, or ``from`` dropped so that ``to``
+ends the default window; ``owner_id`` dropped beside ``app_id``); every other value, valid or
+not, goes out as generated.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def before_call(ctx, case, kwargs) -> None:
     query = case.query
     if not path.startswith("/api/v1/stats/") or not isinstance(query, dict):
         return
+    if "app_id" in query and "owner_id" in query:
+        del query["owner_id"]
     series = path in SERIES_PATHS
     loaded = _load(query, series)
     if loaded == "unordered" and isinstance(query.get("from"), str) and "to" in query:

@@ -112,6 +112,13 @@ def test_search_pages_through_every_app(stack, store):
     assert sorted(row["app_id"] for page in pages for row in page) == list(range(1, 13))
 
 
+def test_a_page_past_the_end_is_empty_however_far(stack, store):
+    for page in (4, 2**65):
+        answer = stack.ok(SEARCH, page_size=5, page=page)
+        assert answer.json == []
+        assert json.loads(answer.headers["X-Pagination"])["total"] == 12
+
+
 def test_search_takes_wildcards_literally(stack, store):
     assert stack.ok(SEARCH, q="%").json == []
     assert stack.ok(SEARCH, q="_").json == []

@@ -131,7 +131,10 @@ def _take_scope(data: dict) -> None:
         data["scope"] = None
 
 
-APP_ID_NOTE = "Only this app's sales (404 for an app the dashboard does not know)."
+APP_ID_NOTE = (
+    "Only this app's sales (404 for an app the dashboard does not know). Not together with "
+    "`owner_id` (422)."
+)
 OWNER_ID_NOTE = (
     "Only the sales of this developer's apps (404 for a developer the dashboard does not "
     "know). Not together with `app_id` (422)."

@@ -145,6 +145,8 @@ def search(reader: Reader, q: str, page: int, page_size: int) -> tuple[list[dict
     )
     count = select(func.count()).select_from(AppStats).outerjoin(KnownUser, named).where(found)
     with reader.connect() as connection:
-        total = connection.scalar(count)
+        total = int(connection.scalar(count))
+        if (page - 1) * page_size >= total:  # past the end; a huge page never reaches SQL
+            return [], total
         rows = connection.execute(statement).mappings().all()
-    return [dict(row) for row in rows], int(total)
+    return [dict(row) for row in rows], total
