@@ -1,11 +1,12 @@
 """schemathesis hooks: the Dashboard's documented rules that a JSON Schema cannot state.
 
 Query parameters of the stats endpoints depend on each other, as their descriptions say:
-``to`` must be later than ``from``, a series has at most 5,000 points, and ``app_id`` and
-``owner_id`` exclude each other. A case that breaks one of them only through that dependency
-is mended before it is sent (``from`` and ``to`` swapped, or ``from`` dropped so that ``to``
-ends the default window; ``owner_id`` dropped beside ``app_id``); every other value, valid or
-not, goes out as generated.
+``to`` must be later than ``from``, a series has at most 5,000 points, ``app_id`` and
+``owner_id`` exclude each other, and with either a series is of a scoped metric. A case that
+breaks one of them only through that dependency is mended before it is sent (``from`` and
+``to`` swapped, or ``from`` dropped so that ``to`` ends the default window; ``owner_id``
+dropped beside ``app_id``; a store-wide metric dropped beside either, for the default);
+every other value, valid or not, goes out as generated.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from marshmallow import ValidationError
 from dashboard.api.arguments import TimeseriesArgs, _WindowArgs
 from dashboard.stats.answers import MAX_POINTS
 from dashboard.stats.calendar import NOMINAL_LENGTH, covering
+from dashboard.stats.scope import SCOPED_METRICS
+from dashboard.stats.timeseries import METRICS
 
 SERIES_PATHS = ("/api/v1/stats/timeseries", "/api/v1/stats/export.csv")
 WINDOW_KEYS = ("from", "to", "tz", "bucket", "metric")
@@ -29,6 +32,9 @@ def before_call(ctx, case, kwargs) -> None:
         return
     if "app_id" in query and "owner_id" in query:
         del query["owner_id"]
+    scoped = "app_id" in query or "owner_id" in query
+    if scoped and query.get("metric") in set(METRICS) - set(SCOPED_METRICS):
+        del query["metric"]
     series = path in SERIES_PATHS
     loaded = _load(query, series)
     if loaded == "unordered" and isinstance(query.get("from"), str) and "to" in query:
