@@ -17,8 +17,11 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -27,12 +30,13 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import catalogue_seed as seed
-from purchases import start_server
+import requests
 from tqdm import tqdm
 
 from appstore.bootstrap import bootstrap
 from appstore.config import Settings
 from appstore.migrations import upgrade
+from appstore.throttling import UNTHROTTLED_ENV
 from servicekit.testing import free_port
 from sqlstore.testing import postgres_server, throwaway_database
 
@@ -133,6 +137,27 @@ def check_listing(url: str, base: str, token: str, pages: int) -> list[str]:
     if credit != granted or lowest < 0:
         problems.append(f"credit {credit} vs granted {granted}, lowest balance {lowest}")
     return problems
+
+
+def start_server(settings: Settings, port: int, workers: int, threads: int, log: Path):
+    """``appstore serve`` on ``settings``' database, once it answers ``/readyz``."""
+    env = {
+        **os.environ,
+        "APPSTORE_DATABASE_URL": settings.database_url,
+        "APPSTORE_DATA_DIR": str(settings.data_dir),
+        **UNTHROTTLED_ENV,
+    }
+    command = [str(Path(sys.executable).with_name("appstore")), "serve", "--port", str(port)]
+    command += ["--workers", str(workers), "--threads", str(threads)]
+    process = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    for _ in range(300):
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=1).ok:
+                return process
+        except requests.RequestException:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"server did not start:\n{log.read_text()}")
 
 
 def listing(args, stack: ExitStack, admin_url: str, data_dir: Path) -> tuple[dict, list[str]]:
