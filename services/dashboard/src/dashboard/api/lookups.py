@@ -13,6 +13,7 @@ from dashboard.api.arguments import SearchArgs
 from dashboard.api.encoding import json_response
 from dashboard.api.schemas import AppLookupSchema, DeveloperLookupSchema, FoundAppSchema
 from dashboard.stats import answers
+from dashboard.stats.scope import Scope
 from servicekit.api import Blueprint
 
 blp = Blueprint(
@@ -40,7 +41,7 @@ class AppLookup(MethodView):
         first sale).
         """
         parts = components()
-        return json_response(answers.app_lookup(parts.reader, parts.cache, app_id))
+        return json_response(answers.lookup(parts.reader, parts.cache, Scope("app", app_id)))
 
 
 @blp.route("/developers/<int:owner_id>")
@@ -55,7 +56,7 @@ class DeveloperLookup(MethodView):
         all-time top developers by purchases and by revenue (null before their first sale).
         """
         parts = components()
-        return json_response(answers.developer_lookup(parts.reader, parts.cache, owner_id))
+        return json_response(answers.lookup(parts.reader, parts.cache, Scope("owner", owner_id)))
 
 
 @blp.route("/stats/apps")

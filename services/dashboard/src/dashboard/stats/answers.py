@@ -242,29 +242,23 @@ def _series(
     return Series(body, metric, bucket, first, end, scope)
 
 
-def app_lookup(reader: Reader, cache: AnswerCache, app_id: int) -> bytes:
-    """:func:`lookups.app` as JSON, cached.
+#: What each kind of scope is looked up with, and the name its answers are cached under.
+_LOOKUPS: dict[str, tuple[str, Callable[[Reader, int], dict[str, Any]]]] = {
+    "app": ("app", lookups.app),
+    "owner": ("developer", lookups.developer),
+}
+
+
+def lookup(reader: Reader, cache: AnswerCache, scope: Scope) -> bytes:
+    """:func:`lookups.app` or :func:`lookups.developer` of ``scope`` as JSON, cached.
 
     Raises:
-        UnknownScope: the dashboard knows no such app (never cached).
+        UnknownScope: the dashboard knows no such app or developer (never cached).
     """
+    name, query = _LOOKUPS[scope.kind]
     progress = read_progress(reader)
-    key = {"app_id": app_id}
     return cache.answer(
-        progress.generation, "app", key, lambda: to_json(lookups.app(reader, app_id))
-    )
-
-
-def developer_lookup(reader: Reader, cache: AnswerCache, owner_id: int) -> bytes:
-    """:func:`lookups.developer` as JSON, cached.
-
-    Raises:
-        UnknownScope: the dashboard knows no such developer (never cached).
-    """
-    progress = read_progress(reader)
-    key = {"owner_id": owner_id}
-    return cache.answer(
-        progress.generation, "developer", key, lambda: to_json(lookups.developer(reader, owner_id))
+        progress.generation, name, scope.key(), lambda: to_json(query(reader, scope.id))
     )
 
 
