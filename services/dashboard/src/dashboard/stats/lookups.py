@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import Connection, Row, and_, func, or_, select, true
+from sqlalchemy.orm import InstrumentedAttribute
 
 from dashboard.errors import UnknownScope
 from dashboard.models import AppPrice, AppStats, DeveloperStats, KnownUser
@@ -30,30 +31,23 @@ def app(reader: Reader, app_id: int) -> dict[str, Any]:
         UnknownScope: no event about the app has been folded.
     """
     with reader.connect() as connection:
-        row = connection.execute(
-            select(*AppStats.__table__.columns, KnownUser.username)
-            .outerjoin(KnownUser, KnownUser.user_id == AppStats.owner_id)
-            .where(AppStats.app_id == app_id)
-        ).first()
-        if row is None:
-            raise UnknownScope(
-                f"No app with id {app_id} is known to the dashboard: "
-                "no event about it has been folded."
-            )
-        found = row
+        found, rank = _ranked(
+            connection,
+            AppStats.app_id,
+            app_id,
+            f"No app with id {app_id} is known to the dashboard: "
+            "no event about it has been folded.",
+        )
         prices = connection.execute(
             select(AppPrice.changed_at, AppPrice.price)
             .where(AppPrice.app_id == app_id)
             .order_by(AppPrice.changed_at, AppPrice.sequence)
         ).all()
-        rank = {
-            by: _rank(connection, AppStats, AppStats.app_id, app_id, found, by) for by in RANKINGS
-        }
     return {
         "app_id": found.app_id,
         "title": found.title,
         "owner_id": found.owner_id,
-        "username": row.username,
+        "username": found.username,
         "created_at": found.created_at,
         "verified": found.verified,
         "deleted": found.deleted,
@@ -72,29 +66,42 @@ def developer(reader: Reader, owner_id: int) -> dict[str, Any]:
         UnknownScope: the dashboard has folded no app created or sold by ``owner_id``.
     """
     with reader.connect() as connection:
-        row = connection.execute(
-            select(*DeveloperStats.__table__.columns, KnownUser.username)
-            .outerjoin(KnownUser, KnownUser.user_id == DeveloperStats.owner_id)
-            .where(DeveloperStats.owner_id == owner_id)
-        ).first()
-        if row is None:
-            raise UnknownScope(
-                f"No developer with id {owner_id} is known to the dashboard: "
-                "no app of theirs has been created or sold."
-            )
-        found = row
-        rank = {
-            by: _rank(connection, DeveloperStats, DeveloperStats.owner_id, owner_id, found, by)
-            for by in RANKINGS
-        }
+        found, rank = _ranked(
+            connection,
+            DeveloperStats.owner_id,
+            owner_id,
+            f"No developer with id {owner_id} is known to the dashboard: "
+            "no app of theirs has been created or sold.",
+        )
     return {
         "owner_id": found.owner_id,
-        "username": row.username,
+        "username": found.username,
         "apps": found.apps,
         "purchases": found.purchases,
         "revenue": found.revenue,
         "rank": rank,
     }
+
+
+def _ranked(
+    connection: Connection, key: InstrumentedAttribute, key_value: int, unknown: str
+) -> tuple[Row, dict[str, int | None]]:
+    """The row of ``key_value`` in the table of ``key``, with its owner's username, and its
+    place in the all-time top lists (:data:`RANKINGS`): ``None`` before its first sale.
+
+    Raises:
+        UnknownScope: the table has no such row; ``unknown`` says so.
+    """
+    table = key.class_
+    found = connection.execute(
+        select(*table.__table__.columns, KnownUser.username)
+        .outerjoin(KnownUser, KnownUser.user_id == table.owner_id)
+        .where(key == key_value)
+    ).first()
+    if found is None:
+        raise UnknownScope(unknown)
+    rank = {by: _rank(connection, table, key, key_value, found, by) for by in RANKINGS}
+    return found, rank
 
 
 def _rank(connection, table, key, key_value: int, found, by: str) -> int | None:
