@@ -25,25 +25,13 @@ import tempfile
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from ref_tree import ROOT, checked_out, describe, environment
 
+from appstore.security.keys import write_private_key as write_key
 from sqlstore.testing import postgres_server, throwaway_database
 
 HERE = Path(__file__).resolve().parent
 TOTALS = re.compile(r"^totals: (\d+)", re.MULTILINE)
-
-
-def write_key(path: Path) -> None:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
 
 
 @contextmanager

@@ -12,28 +12,16 @@ import dataclasses
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from appstore.app import create_app
 from appstore.bootstrap import bootstrap
 from appstore.config import Settings
-from appstore.security.keys import load_signing_key
+from appstore.security.keys import load_signing_key, write_private_key
 
 from ..conftest import PASSWORD, auth
 
 JWKS = "/.well-known/jwks.json"
 ME = "/api/v1/users/me"
-
-
-def write_private_key(path) -> None:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
 
 
 def write_public_half(private_path, path) -> None:

@@ -59,15 +59,26 @@ def _read_private_key(path: Path) -> rsa.RSAPrivateKey:
     return key
 
 
-def _generate_once(path: Path) -> None:
-    """Write a new key to ``path`` unless one is there; safe when several processes race."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def new_private_key_pem() -> bytes:
+    """A new 2048-bit RSA private key, as the unencrypted PKCS #8 PEM a key file holds."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
+    return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+
+
+def write_private_key(path: Path) -> None:
+    """Write a new key to ``path``, replacing what is there: a key file for
+    ``APPSTORE_JWT_PRIVATE_KEY_FILE``."""
+    path.write_bytes(new_private_key_pem())
+
+
+def _generate_once(path: Path) -> None:
+    """Write a new key to ``path`` unless one is there; safe when several processes race."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = new_private_key_pem()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key-")
     try:
         os.fchmod(fd, 0o600)
