@@ -11,6 +11,26 @@ from appstore.cli.events import events
 from appstore.cli.users import users
 
 
+def _from_env(
+    flag: str,
+    variable: str,
+    fallback: object,
+    kind: click.ParamType | None = None,
+    shown: str | None = None,
+    help: str | None = None,
+):
+    """An option whose default is the environment variable ``variable``, else ``fallback``
+    (``shown`` in the help instead, when given)."""
+    return click.option(
+        flag,
+        envvar=variable,
+        default=fallback,
+        show_default=f"{variable} or {shown or fallback}",
+        type=kind,
+        help=help,
+    )
+
+
 @click.group()
 def main() -> None:
     """The Appstore service. Configuration comes from environment variables (see README)."""
@@ -42,17 +62,18 @@ def db_upgrade(revision: str) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option(
+@_from_env(
     "--workers",
-    default=lambda: int(os.environ.get("APPSTORE_WORKERS", min(64, 2 * (os.cpu_count() or 1) + 1))),
-    show_default="APPSTORE_WORKERS or 2 x cores + 1, at most 64",
-    type=click.IntRange(1, 64),
+    "APPSTORE_WORKERS",
+    min(64, 2 * (os.cpu_count() or 1) + 1),
+    click.IntRange(1, 64),
+    shown="2 x cores + 1, at most 64",
 )
-@click.option(
+@_from_env(
     "--threads",
-    default=lambda: int(os.environ.get("APPSTORE_THREADS", "4")),
-    show_default="APPSTORE_THREADS or 4",
-    type=click.IntRange(1, 64),
+    "APPSTORE_THREADS",
+    4,
+    click.IntRange(1, 64),
     help="Threads per process: while one waits on the database, another uses the CPU.",
 )
 def serve(host: str, port: int, workers: int, threads: int) -> None:
@@ -79,23 +100,19 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 
 @main.command()
 @click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 20_000))
-@click.option(
+@_from_env(
     "--metrics-port",
-    default=lambda: int(os.environ.get("APPSTORE_RELAY_METRICS_PORT", "9102")),
-    show_default="APPSTORE_RELAY_METRICS_PORT or 9102",
-    type=click.IntRange(0, 65535),
+    "APPSTORE_RELAY_METRICS_PORT",
+    9102,
+    click.IntRange(0, 65535),
     help="Prometheus metrics port; 0 turns it off.",
 )
-@click.option(
-    "--metrics-host",
-    default=lambda: os.environ.get("APPSTORE_RELAY_METRICS_HOST", "127.0.0.1"),
-    show_default="APPSTORE_RELAY_METRICS_HOST or 127.0.0.1",
-)
-@click.option(
+@_from_env("--metrics-host", "APPSTORE_RELAY_METRICS_HOST", "127.0.0.1")
+@_from_env(
     "--settle-interval",
-    default=lambda: float(os.environ.get("APPSTORE_SETTLE_INTERVAL_SECONDS", "0.25")),
-    show_default="APPSTORE_SETTLE_INTERVAL_SECONDS or 0.25",
-    type=click.FloatRange(0.01, 60),
+    "APPSTORE_SETTLE_INTERVAL_SECONDS",
+    0.25,
+    click.FloatRange(0.01, 60),
     help="Seconds the settler of owners' earnings waits when nothing is pending.",
 )
 def relay(batch_size: int, metrics_port: int, metrics_host: str, settle_interval: float) -> None:
