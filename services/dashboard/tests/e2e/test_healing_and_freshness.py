@@ -20,7 +20,7 @@ from dashboard.config import Settings
 from servicekit.testing import free_port
 
 from .pipeline import PASSWORD
-from .test_pipeline import purge_once_queued, wait_for
+from .test_pipeline import lose_events_of_a_stopped_worker, wait_for
 
 HEALED = re.compile(r"healed (\d+) events missing from the queue")
 #: The acceptance's bound on how stale `behind` may be.
@@ -102,15 +102,7 @@ def test_under_steady_load_with_nothing_lost_nothing_is_healed(pipeline, workloa
 
 
 def test_a_purged_queue_heals_exactly_the_purged_events(pipeline, workload):
-    store = workload.set_up("a", developers=1, rich=4, poor=1)
-    workload.purchase(store, workload.plan(store, per_rich=3, per_poor=1, repeats=2))
-    pipeline.wait_converged()
-    pipeline.stop_worker()
-    before = pipeline.outbox_size()
-    more = workload.set_up("b", developers=1, rich=4, poor=1, seed=5)
-    workload.purchase(more, workload.plan(more, per_rich=3, per_poor=1, repeats=2, seed=6))
-    missing = pipeline.outbox_size() - before
-    purge_once_queued(pipeline, missing)
+    missing = lose_events_of_a_stopped_worker(pipeline, workload)
 
     port = free_port()
     worker = pipeline.start_worker(

@@ -33,6 +33,21 @@ def purge_once_queued(pipeline, missing: int) -> None:
     pipeline.rabbit.purge([QUEUE])
 
 
+def lose_events_of_a_stopped_worker(pipeline, workload) -> int:
+    """Fold a first store, stop the worker, then purge a second store's events from its
+    queue: logged but lost. Returns how many were lost."""
+    store = workload.set_up("a", developers=1, rich=4, poor=1)
+    workload.purchase(store, workload.plan(store, per_rich=3, per_poor=1, repeats=2))
+    pipeline.wait_converged()
+    pipeline.stop_worker()
+    before = pipeline.outbox_size()
+    more = workload.set_up("b", developers=1, rich=4, poor=1, seed=5)
+    workload.purchase(more, workload.plan(more, per_rich=3, per_poor=1, repeats=2, seed=6))
+    missing = pipeline.outbox_size() - before
+    purge_once_queued(pipeline, missing)
+    return missing
+
+
 def test_a_concurrent_workload_converges_to_ground_truth(pipeline, workload):
     # About a thousand purchases from 16 threads: 80 rich buyers x 12 distinct apps (201),
     # 40 of those pairs asked again (409), 20 poor buyers x 4 dear apps (one 201 at most).
@@ -114,15 +129,7 @@ def test_a_purged_queue_is_healed_by_sync(pipeline, workload):
 
 
 def test_a_restarted_worker_heals_a_purged_queue_by_itself(pipeline, workload):
-    store = workload.set_up("a", developers=1, rich=4, poor=1)
-    workload.purchase(store, workload.plan(store, per_rich=3, per_poor=1, repeats=2))
-    pipeline.wait_converged()
-    pipeline.stop_worker()
-    before = pipeline.outbox_size()
-    more = workload.set_up("b", developers=1, rich=4, poor=1, seed=5)
-    workload.purchase(more, workload.plan(more, per_rich=3, per_poor=1, repeats=2, seed=6))
-    missing = pipeline.outbox_size() - before
-    purge_once_queued(pipeline, missing)
+    lose_events_of_a_stopped_worker(pipeline, workload)
     assert pipeline.dashboard("reconcile").returncode == 1
 
     # No `dashboard sync` here: the worker's own healing process syncs at start-up.
