@@ -15,16 +15,36 @@ import { filterLabel, filterName } from "./filter.js";
 import * as render from "./render.js";
 import { autoBucket, fitBucket, formatInstant, labelFormatter } from "./time.js";
 
+/** The series over time, each on a card of its own; `column` heads its table's values,
+ * `scoped` ones have figures per app and developer (the others hide when filtered). */
 export const SERIES = [
-  { metric: "purchases", label: "Purchases" },
-  { metric: "credits_spent", label: "Credits spent" },
-  { metric: "apps_created", label: "Apps created" },
+  { metric: "purchases", label: "Purchases", column: "Purchases", scoped: true },
+  { metric: "credits_spent", label: "Credits spent", column: "Credits", scoped: true },
+  { metric: "apps_created", label: "Apps created", column: "Apps", scoped: false },
 ];
 
 const $ = (id) => document.getElementById(id);
 
-/** The Chart.js instances, or nulls without Chart.js (its data tables open instead). */
+/** A card of `SERIES` from the page's template, placed before the credit view's. */
+function addSeriesCard({ metric, label, column, scoped }) {
+  const card = $("series-card").content.firstElementChild.cloneNode(true);
+  card.dataset.series = metric;
+  card.querySelector("h2").textContent = label;
+  const csv = card.querySelector("a.csv");
+  csv.dataset.metric = metric;
+  const canvas = card.querySelector("canvas");
+  canvas.id = `chart-${metric}`;
+  canvas.setAttribute("aria-label", `${label} over time`);
+  card.querySelector("th.num").textContent = column;
+  if (scoped) card.dataset.scoped = csv.dataset.scoped = "yes";
+  const credit = document.querySelector('[data-series="credit"]');
+  credit.parentElement.insertBefore(card, credit);
+}
+
+/** The series' cards and the Chart.js instances, or nulls without Chart.js (its data tables
+ * open instead). */
 export function makeCharts() {
+  for (const one of SERIES) addSeriesCard(one);
   const charts = {};
   for (const { metric, label } of SERIES) {
     charts[metric] = lineChart($(`chart-${metric}`), metric, label);
@@ -91,10 +111,8 @@ export function showTimeseries(chart, { metric, label }, answer, view) {
 
 /** Which metrics have figures per app and developer: the others are hidden when filtered. */
 export function seriesFor(filter) {
-  return filter ? SERIES.filter((one) => SCOPED.includes(one.metric)) : SERIES;
+  return filter ? SERIES.filter((one) => one.scoped) : SERIES;
 }
-
-const SCOPED = ["purchases", "credits_spent"];
 
 /** Tiles and cards without figures per app or developer hide while the page is filtered;
  * the chip says what it is filtered to, `lookup` (the app's or developer's own answer)
