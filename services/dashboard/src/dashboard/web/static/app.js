@@ -1,8 +1,9 @@
-// The management page: sign-in, then the figures for the chosen range and zone (of the
-// whole store, or of one app or developer), refreshed whenever the stream says new events
-// were folded.
+// The management page: once signed in (access.js), the figures for the chosen range and
+// zone (of the whole store, or of one app or developer), refreshed whenever the stream says
+// new events were folded.
 
-import { signIn, stats } from "./api.js";
+import { makeAccess } from "./access.js";
+import { stats } from "./api.js";
 import { chartsAvailable } from "./charts.js";
 import { fillZones, loadChoice, saveChoice, showChoice, wireControls } from "./choice.js";
 import { downloadCsv, showCsvLinks } from "./download.js";
@@ -10,14 +11,11 @@ import * as figures from "./figures.js";
 import { filterFromUrl, filterKey, sameFilter, urlWith } from "./filter.js";
 import { openStream, setLive } from "./live.js";
 import { clearSearch, wireSearch } from "./search.js";
-import { claims, clearToken, loadToken, remainingMs, saveToken } from "./session.js";
 import { computeView, PRESETS } from "./time.js";
 
-const ALLOWED_ROLES = ["management", "admin"];
 // A burst of folds sends a burst of summaries; one refetch covers them all.
 const REFRESH_DELAY_MS = 1000;
 const STREAM_RETRY_MS = 5000;
-const EXPIRED = "Your session has expired. Sign in again.";
 const NO_CHARTS =
   "Charts are unavailable: the charting library did not load (run `npm ci` in " +
   "services/dashboard). The tables show the same figures.";
@@ -25,8 +23,6 @@ const NO_CHARTS =
 const $ = (id) => document.getElementById(id);
 
 const state = {
-  token: null,
-  claims: null,
   choice: null,
   filter: null, // the app or developer the page is narrowed to, as the URL says: {kind, id}
   view: null, // what the figures on screen are for: {from, to, tz, bucket, fromMs, toMs}
@@ -39,90 +35,18 @@ const state = {
   loads: 0,
 };
 
-// --- which panel shows -----------------------------------------------------------------------
-
-function showOnly(id) {
-  for (const panel of ["sign-in", "forbidden", "dashboard"]) $(panel).hidden = panel !== id;
-  $("account").hidden = id === "sign-in";
-}
-
-function showSignIn(reason = "") {
-  stop();
-  clearToken();
-  $("sign-in-reason").textContent = reason;
-  $("sign-in-reason").hidden = !reason;
-  $("sign-in-error").hidden = true;
-  showOnly("sign-in");
-  $("username").focus();
-}
-
-function showForbidden(error) {
-  stop();
-  const who = state.claims?.username ?? "This account";
-  const role = state.claims?.role ? ` (role ${state.claims.role})` : "";
-  $("forbidden-message").textContent =
-    `${who}${role} is not allowed to see the management dashboard: it is open to the ` +
-    `${ALLOWED_ROLES.join(" and ")} roles only. ${error?.message ?? ""}`.trim();
-  showOnly("forbidden");
-}
+const access = makeAccess({ onEnter: enter, onLeave: stop });
 
 function notice(message) {
   $("notice").textContent = message;
   $("notice").hidden = !message;
 }
 
-/** The answer to a refused request: sign in again (401), not allowed (403); else false. */
-function refused(error) {
-  if (error?.status === 401) showSignIn(EXPIRED);
-  else if (error?.status === 403) showForbidden(error);
-  else return false;
-  return true;
-}
+// --- the session's figures -------------------------------------------------------------------
 
-// --- signing in and out ----------------------------------------------------------------------
-
-async function onSignIn(event) {
-  event.preventDefault();
-  const username = $("username").value.trim();
-  const password = $("password").value;
-  const error = $("sign-in-error");
-  error.hidden = true;
-  if (!username || !password) {
-    error.textContent = "Enter your username and password.";
-    error.hidden = false;
-    return;
-  }
-  $("sign-in-button").disabled = true;
-  try {
-    const answer = await signIn(username, password);
-    $("password").value = "";
-    saveToken(answer.access_token);
-    enter(answer.access_token);
-  } catch (failure) {
-    error.textContent =
-      failure.status === 401
-        ? "Wrong username or password."
-        : `Could not sign in: ${failure.message}`;
-    error.hidden = false;
-  } finally {
-    $("sign-in-button").disabled = false;
-  }
-}
-
-function enter(token) {
-  state.token = token;
-  state.claims = claims(token);
-  const name = state.claims?.username ?? "signed in";
-  $("account-name").textContent = state.claims?.role ? `${name} (${state.claims.role})` : name;
-  const left = remainingMs(state.claims);
-  if (Number.isFinite(left)) {
-    // setTimeout takes at most 2^31 - 1 ms; a longer session is checked by the API anyway.
-    const delay = Math.max(0, Math.min(left, 2 ** 31 - 1));
-    state.timers.expiry = setTimeout(() => showSignIn(EXPIRED), delay);
-  }
+function enter() {
   state.shownSequence = null;
   state.allTime = null;
-  showOnly("dashboard");
   load();
 }
 
@@ -134,7 +58,6 @@ function stop() {
   for (const timer of Object.values(state.timers)) clearTimeout(timer);
   state.timers = {};
   setLive("off");
-  state.token = null;
 }
 
 // --- loading the figures ---------------------------------------------------------------------
@@ -147,7 +70,7 @@ function choose(changes) {
 }
 
 async function load() {
-  if (!state.token) return;
+  if (!access.token()) return;
   const ticket = ++state.loadTicket;
   let view;
   try {
@@ -158,7 +81,8 @@ async function load() {
   }
   const dashboard = $("dashboard");
   dashboard.dataset.state = "loading";
-  const { token, choice, filter } = state;
+  const token = access.token();
+  const { choice, filter } = state;
   const shown = figures.seriesFor(filter);
   const none = Promise.resolve(null);
   const ownerId = filter?.kind === "owner" ? filter.id : null;
@@ -177,9 +101,8 @@ async function load() {
   const settled = await Promise.allSettled(Object.values(asked));
   if (ticket !== state.loadTicket) return; // a newer load (or a sign-out) took over
   const failures = settled.filter((a) => a.status === "rejected").map((a) => a.reason);
-  if (refused(failures.find((f) => f.status === 401) ?? failures.find((f) => f.status === 403))) {
-    return;
-  }
+  const refusal = failures.find((f) => f.status === 401) ?? failures.find((f) => f.status === 403);
+  if (access.refused(refusal)) return;
   const got = Object.fromEntries(names.map((name, i) => [name, settled[i].value]));
   const { allTime, summary, apps, developers } = got;
   state.view = view;
@@ -269,12 +192,12 @@ function onHistory() {
 // --- live ------------------------------------------------------------------------------------
 
 function listen() {
-  state.stream = openStream(state.token, {
+  state.stream = openStream(access.token(), {
     onSummary(summary) {
       showAllTime(summary);
       if (summary.last_sequence !== state.shownSequence) refreshSoon();
     },
-    onExpired: () => showSignIn(EXPIRED),
+    onExpired: access.expired,
     onClosed() {
       // Refused (401 once the token expired, or a server error): a load finds out which
       // and shows it, and opens the stream again when all is well.
@@ -295,23 +218,19 @@ function refreshSoon() {
 
 async function onCsvClick(event) {
   event.preventDefault();
-  const { view, token } = state;
+  const { view } = state;
+  const token = access.token();
   if (!view || !token) return;
   try {
     const link = event.currentTarget;
     const filter = link.dataset.scoped === "yes" ? state.filter : null;
     await downloadCsv(token, view, link.dataset.metric, filter);
   } catch (error) {
-    if (!refused(error)) notice(`The CSV could not be downloaded: ${error.message}`);
+    if (!access.refused(error)) notice(`The CSV could not be downloaded: ${error.message}`);
   }
 }
 
 // --- start -----------------------------------------------------------------------------------
-
-function signOut() {
-  showSignIn();
-  state.claims = null;
-}
 
 function start() {
   state.filter = filterFromUrl();
@@ -321,21 +240,16 @@ function start() {
   wireControls(state.choice, choose);
   state.charts = figures.makeCharts();
   for (const link of document.querySelectorAll("a.csv")) link.addEventListener("click", onCsvClick);
-  $("sign-in-form").addEventListener("submit", onSignIn);
-  $("sign-out").addEventListener("click", signOut);
-  $("forbidden-sign-out").addEventListener("click", signOut);
   $("dashboard").addEventListener("click", onPick);
   $("filter-remove").addEventListener("click", onRemoveFilter);
   window.addEventListener("popstate", onHistory);
   wireSearch(
-    () => state.token,
+    access.token,
     (error) => {
-      if (!refused(error)) notice(`The search failed: ${error.message}`);
+      if (!access.refused(error)) notice(`The search failed: ${error.message}`);
     },
   );
-  const token = loadToken();
-  if (token && remainingMs(claims(token)) > 0) enter(token);
-  else showSignIn();
+  access.start();
 }
 
 start();
