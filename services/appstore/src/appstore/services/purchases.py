@@ -56,8 +56,8 @@ def purchase(
         Conflict: the key was used before for another app.
     """
     if idempotency_key is None and not db.is_sqlite:
-        with db.single_statements() as connection:
-            bought = purchase_statement.purchase(connection, buyer, app_id)
+        with db.driver_statements() as statements:
+            bought = purchase_statement.purchase(statements, buyer, app_id)
         if bought is not None:
             return bought
     try:
