@@ -17,11 +17,14 @@ always take that path: their key's row must be claimed before the purchase's.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy.exc import IntegrityError
 
 from appstore import outbox
 from appstore.errors import Conflict, Forbidden, NotFound
-from appstore.models import Purchase, utcnow
+from appstore.models import utcnow
 from appstore.security.principal import Principal
 from sqlstore import DriverStatements
 
@@ -61,7 +64,21 @@ WITH bought AS (
 )
 
 
-def purchase(statements: DriverStatements, buyer: Principal, app_id: int) -> Purchase | None:
+@dataclass(frozen=True, slots=True)
+class Bought:
+    """A purchase just made, with the app's access: what the buyer is answered. A plain
+    record, not a ``Purchase`` row object, which would cost more to build than to answer."""
+
+    id: int
+    app_id: int
+    buyer_id: int
+    price: int
+    created_at: datetime
+    access_link: str
+    access_key: str
+
+
+def purchase(statements: DriverStatements, buyer: Principal, app_id: int) -> Bought | None:
     """Buy in one statement, in autocommit.
 
     Returns:
@@ -113,8 +130,4 @@ def purchase(statements: DriverStatements, buyer: Principal, app_id: int) -> Pur
         raise
     if written is None:
         return None
-    bought = Purchase(
-        id=purchase_id, app_id=app_id, buyer_id=buyer.user_id, price=price, created_at=created_at
-    )
-    bought.access_link, bought.access_key = access_link, access_key
-    return bought
+    return Bought(purchase_id, app_id, buyer.user_id, price, created_at, access_link, access_key)
