@@ -1,6 +1,6 @@
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from event_samples import SAMPLE_DATA, T, wire_envelope
@@ -11,6 +11,7 @@ from appstore_events import (
     decode,
     encode,
     encode_dict,
+    format_timestamp,
     new_encoded,
     new_envelope,
 )
@@ -138,3 +139,21 @@ def test_non_ascii_and_odd_strings_round_trip():
     envelope = new_envelope("AppCreated", data)
 
     assert decode(encode(envelope)).data["title"] == "Échecs ♞ \ud800"
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 11, 26, 18, 0, 0, 123456, tzinfo=UTC),
+        datetime(2026, 11, 26, 19, 0, 0, 123456, tzinfo=timezone(timedelta(hours=1))),
+        datetime(2026, 11, 26, 13, 30, 0, 123456, tzinfo=timezone(timedelta(hours=-4.5))),
+    ],
+)
+def test_a_timestamp_is_written_in_utc_with_microseconds_and_z(moment):
+    assert format_timestamp(moment) == "2026-11-26T18:00:00.123456Z"
+    assert format_timestamp(moment.replace(microsecond=0)) == "2026-11-26T18:00:00.000000Z"
+
+
+def test_a_naive_timestamp_is_refused():
+    with pytest.raises(ValueError, match="aware"):
+        format_timestamp(datetime(2026, 11, 26, 18, 0))

@@ -4,7 +4,8 @@ marshmallow's ``load`` costs tens of microseconds per event, most of the work of
 A dashboard rebuild reads the whole event log, so that cost is paid for every event ever
 recorded. :func:`quick_loader` turns a schema, once, into plain checks for the few kinds of
 field the contract uses (strict integers, strings with a minimum length or a set of choices,
-UTC timestamps, UUID strings, dicts, nested schemas).
+UTC timestamps, as text or as the producer's aware datetimes, UUID strings, dicts, nested
+schemas).
 
 Input that passes every check loads to exactly what marshmallow gives. Anything else (a
 value of an unusual type, a failed validation, a schema or field these checks do not know)
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -164,6 +166,15 @@ def _uuid(value: Any) -> str:
 
 
 def _timestamp(value: Any) -> Any:
+    if type(value) is datetime:
+        # A producer's own moment: marshmallow renders it as ISO-8601 and parses that back,
+        # which comes to the same instant in UTC.
+        if value.utcoffset() is None:
+            raise NotQuick
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise NotQuick from None
     if type(value) is not str:
         raise NotQuick
     try:

@@ -18,6 +18,8 @@ from .payloads import (
     CreditGrantedSchema,
     UserRegisteredSchema,
 )
+from .quick_dump import quick_dumper
+from .quick_load import NotQuick, quick_loader
 
 EXCHANGE = "appstore.events"
 SOURCE = "appstore"
@@ -45,6 +47,12 @@ class EventType:
         Raises:
             InvalidPayload: If ``data`` does not satisfy the schema.
         """
+        load = quick_loader(self.schema)
+        if load is not None:
+            try:
+                return load(data)
+            except NotQuick:
+                pass  # marshmallow decides, and names what is wrong if anything is
         try:
             return self.schema.load(data)
         except ValidationError as exc:
@@ -57,6 +65,12 @@ class EventType:
 
     def dump(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Turn a loaded payload back into JSON values (see :meth:`load`)."""
+        dump = quick_dumper(self.schema)
+        if dump is not None:
+            try:
+                return dump(data)
+            except NotQuick:
+                pass
         return self.schema.dump(data)
 
 

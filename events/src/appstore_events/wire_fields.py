@@ -24,6 +24,9 @@ def format_timestamp(moment: datetime) -> str:
     Raises:
         ValueError: If ``moment`` is naive.
     """
+    if moment.tzinfo is UTC:
+        # Already in UTC, as every moment the producer stamps: its "+00:00" becomes the "Z".
+        return moment.isoformat(timespec="microseconds")[:-6] + "Z"
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("timestamp must be timezone-aware")
     utc = moment.astimezone(UTC).replace(tzinfo=None)

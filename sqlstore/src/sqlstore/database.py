@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from sqlstore.driver import DriverStatements, driver_statements
 
 _READING = "sqlstore_reading"
 
@@ -117,6 +119,17 @@ class Database:
             raise RuntimeError("single-statement transactions need PostgreSQL")
         with self._autocommit.connect() as connection:
             yield connection
+
+    def driver_statements(self) -> AbstractContextManager[DriverStatements]:
+        """Statements straight to the driver on a pooled connection, each its own
+        transaction (PostgreSQL): see :mod:`sqlstore.driver`.
+
+        For the hottest writes that fit in a statement or two, where SQLAlchemy's own work
+        per statement would cost more than the driver's.
+        """
+        if self.is_sqlite:
+            raise RuntimeError("driver statements need PostgreSQL")
+        return driver_statements(self.engine)
 
     def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""

@@ -28,6 +28,8 @@ RELAY = "relay"
 # Built once: a statement with values bound per call would be built and keyed anew on
 # every write, which costs more than executing it.
 _RECORD = insert(OutboxEvent)
+# json.dumps with any option builds a new encoder per call, which cost more than encoding.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 def record(executor: Session | Connection, event_type: str, data: dict) -> str:
@@ -58,7 +60,7 @@ def new_row(event_type: str, data: dict, occurred_at: datetime | None = None) ->
         "event_type": envelope.event_type,
         "routing_key": routing_key_for(envelope.event_type),
         "occurred_at": envelope.occurred_at,
-        "envelope": json.dumps(stored, separators=(",", ":")),
+        "envelope": _COMPACT.encode(stored),
     }
 
 

@@ -35,6 +35,7 @@ UNTHROTTLED_ENV = {
 }
 SIGNIN_ENDPOINT = "auth.Token"
 REGISTER_ENDPOINT = "auth.Register"
+_HOOKS = ("before_request_funcs", "after_request_funcs", "teardown_request_funcs")
 
 
 def check_limit(name: str, value: str) -> str:
@@ -56,6 +57,7 @@ def check_limit(name: str, value: str) -> str:
 
 def init_app(app: Flask, *, signin: str, signin_address: str, register: str, redis_url) -> None:
     """Throttle the sign-in and registration views of ``app`` (registered already)."""
+    counts = _hook_counts(app)
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
@@ -66,6 +68,7 @@ def init_app(app: Flask, *, signin: str, signin_address: str, register: str, red
         in_memory_fallback_enabled=bool(redis_url),
     )
     app.extensions["appstore-limiter"] = limiter
+    _confine(app, counts, {e.rpartition(".")[0] for e in (SIGNIN_ENDPOINT, REGISTER_ENDPOINT)})
     signin_limits = []
     if signin != OFF:
         signin_limits.append(
@@ -88,6 +91,29 @@ def init_app(app: Flask, *, signin: str, signin_address: str, register: str, red
         register_limit = limiter.limit(register, methods=["POST"], scope="register")
         _decorate(app, REGISTER_ENDPOINT, [register_limit])
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
+
+
+def _hook_counts(app: Flask) -> list[int]:
+    """How many application-wide before-, after- and teardown-request hooks ``app`` has."""
+    return [len(getattr(app, hooks).get(None, ())) for hooks in _HOOKS]
+
+
+def _confine(app: Flask, counts: list[int], blueprints: set[str]) -> None:
+    """Move the application-wide hooks added since ``counts`` to the ``blueprints``' requests.
+
+    Flask-Limiter hooks into every request of the application, and on a request it does not
+    govern its hooks still look up the view's limits and set up and reset their context: more
+    work than all the rest of Flask's around a purchase. Only the sign-in and registration
+    views have limits, so only their blueprint's requests run the hooks (after the
+    application's own before-request hooks, so a refusal carries the request id too).
+    """
+    for hooks, count in zip(_HOOKS, counts, strict=True):
+        registered = getattr(app, hooks)
+        everywhere = registered.setdefault(None, [])
+        added = everywhere[count:]
+        del everywhere[count:]
+        for blueprint in sorted(blueprints):
+            registered.setdefault(blueprint, []).extend(added)
 
 
 def _decorate(app: Flask, endpoint: str, decorators: list) -> None:

@@ -53,6 +53,24 @@ def test_a_broken_pooled_connection_answers_503_then_recovers(client, api):
     assert again.status_code == 200
 
 
+def test_a_purchase_on_a_broken_pooled_connection_answers_503_then_goes_through(client, api):
+    # The purchase's statements go to the driver, not through SQLAlchemy's Connection: a
+    # lost connection must still answer 503 and leave the pool to reconnect.
+    buyer, owner = api.user(credit=100), api.user()
+    first, second = api.app(owner, price=10), api.app(owner, price=10)
+    bought = client.post(f"/api/v1/apps/{first['id']}/purchase", headers=buyer["headers"])
+    assert bought.status_code == 201, bought.get_json()
+    assert _terminate_sessions(api.components) >= 1
+
+    broken = client.post(f"/api/v1/apps/{second['id']}/purchase", headers=buyer["headers"])
+    again = client.post(f"/api/v1/apps/{second['id']}/purchase", headers=buyer["headers"])
+
+    assert broken.status_code == 503, broken.get_json()
+    assert broken.headers["Retry-After"] == "1"
+    assert again.status_code == 201, again.get_json()
+    assert api.balance(buyer) == 80
+
+
 def test_the_relay_leads_again_after_its_connection_is_killed(components):
     publisher = MemoryPublisher()
     relay = Relay(components.db.engine, publisher, components.settings.data_dir)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from flask import request
+from flask_limiter import Limiter
 
 from appstore.app import create_app
 from appstore.config import Settings
@@ -157,3 +159,24 @@ def test_two_api_processes_share_the_count_through_redis(components, api, tmp_pa
         ]
     # Two each on both processes, then both refuse: one count, not one per process.
     assert statuses == [401, 401, 401, 401, 429, 429]
+
+
+def test_requests_outside_sign_in_and_registration_never_meet_the_limiter(
+    components, api, monkeypatch
+):
+    calls = []
+    real = Limiter._check_request_limit
+
+    def counted(limiter, *args, **kwargs):
+        calls.append(request.endpoint)
+        return real(limiter, *args, **kwargs)
+
+    monkeypatch.setattr(Limiter, "_check_request_limit", counted)
+    client = throttled_client(components)
+    user = api.user()
+    assert client.get("/api/v1/users/me", headers=user["headers"]).status_code == 200
+    assert calls == []
+    for _ in range(6):
+        sign_in(client, user["username"], "wrong password")
+    assert set(calls) == {"auth.Token"}
+    assert sign_in(client, user["username"], PASSWORD).status_code == 429

@@ -6,12 +6,17 @@ import pytest
 
 from appstore.api.schemas.purchases import PurchaseSchema, purchase_body
 from appstore.models import Purchase
+from appstore.services.purchase_statement import Bought
 
 
 def _purchase(created_at: datetime, link: str | None, key: str | None) -> Purchase:
     bought = Purchase(id=7, app_id=3, buyer_id=2, price=0, created_at=created_at)
     bought.access_link, bought.access_key = link, key
     return bought
+
+
+def _bought(created_at: datetime, link: str | None, key: str | None) -> Bought:
+    return Bought(7, 3, 2, 0, created_at, link, key)
 
 
 @pytest.mark.parametrize(
@@ -25,8 +30,9 @@ def _purchase(created_at: datetime, link: str | None, key: str | None) -> Purcha
 @pytest.mark.parametrize(
     ("link", "key"), [("https://apps.example.com/x", "k-1"), ("https://a.example/", None)]
 )
-def test_the_answer_equals_the_schemas_dump(created_at, link, key):
-    bought = _purchase(created_at, link, key)
+@pytest.mark.parametrize("make", [_purchase, _bought], ids=["row", "record"])
+def test_the_answer_equals_the_schemas_dump(make, created_at, link, key):
+    bought = make(created_at, link, key)
     assert purchase_body(bought) == PurchaseSchema().dump(bought)
 
 

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from appstore.bootstrap import Components
 from appstore.errors import Forbidden, Unauthorized
 from appstore.security.principal import Principal
+from servicekit.api import documented
 
 
 def components() -> Components:
@@ -37,15 +38,16 @@ def requires(blp: Blueprint, *roles: str):
                 raise Forbidden(f"This needs one of the roles: {', '.join(roles)}.")
             return view(*args, **kwargs)
 
-        wrapper = blp.doc(security=[{"bearerAuth": []}])(wrapper)
-        wrapper = blp.alt_response(401, response="DEFAULT_ERROR", description="No valid token.")(
-            wrapper
-        )
+        # For the OpenAPI entry only: each of flask-smorest's decorators would otherwise add
+        # a wrapper that every request of every authenticated view passes through.
+        docs = [
+            blp.alt_response(401, response="DEFAULT_ERROR", description="No valid token."),
+            blp.doc(security=[{"bearerAuth": []}]),
+        ]
         if roles:
-            wrapper = blp.alt_response(
-                403, response="DEFAULT_ERROR", description=f"Role not in {', '.join(roles)}."
-            )(wrapper)
-        return wrapper
+            denied = f"Role not in {', '.join(roles)}."
+            docs.insert(0, blp.alt_response(403, response="DEFAULT_ERROR", description=denied))
+        return documented(*docs)(wrapper)
 
     return decorator
 

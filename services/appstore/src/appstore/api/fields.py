@@ -34,6 +34,8 @@ class Matches(validate.Regexp):
 
 def utc_text(value: datetime) -> str:
     """ISO-8601 in UTC with a ``Z`` suffix; a naive value (SQLite keeps no zone) is UTC."""
+    if value.tzinfo is UTC:  # as the store stamps every row: its "+00:00" becomes the "Z"
+        return value.isoformat(timespec="microseconds")[:-6] + "Z"
     if value.tzinfo is not None:
         value = value.astimezone(UTC)
     return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"

@@ -6,7 +6,8 @@ is read together with the purchase's id (taken from its sequence, so the event c
 built before anything is written), then one statement debits the buyer, inserts the
 purchase (the owner's pending earnings) and inserts its event: data-modifying CTEs, each
 step fed by the one before, so the purchase and event exist only if the debit happened. A
-single statement in autocommit is its own transaction: all of it commits, or none.
+single statement in autocommit is its own transaction: all of it commits, or none. Both
+statements go straight to the driver (see ``sqlstore.driver``).
 
 When the statement writes nothing (the buyer's settled credit is short, or the buyer is
 gone), the caller falls back to the transactional path, which tells the refusals apart and
@@ -16,56 +17,69 @@ always take that path: their key's row must be claimed before the purchase's.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, func, select, text
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy.exc import IntegrityError
 
 from appstore import outbox
 from appstore.errors import Conflict, Forbidden, NotFound
-from appstore.models import App, Purchase, utcnow
+from appstore.models import utcnow
 from appstore.security.principal import Principal
-from sqlstore import UTCDateTime
+from sqlstore import DriverStatements
 
-_APP_AND_ID = select(
-    App.owner_id,
-    App.price,
-    App.verified,
-    App.deleted_at,
-    App.access_link,
-    App.access_key,
-    func.nextval("purchases_id_seq"),
-).where(App.id == bindparam("app_id"))
-
+# The driver's own SQL (see sqlstore.driver): these run on every purchase, and SQLAlchemy's
+# work per statement cost more than the driver's. Columns as in appstore.models.
+_APP_AND_ID = """
+SELECT owner_id, price, verified, deleted_at, access_link, access_key,
+       nextval('purchases_id_seq')
+FROM apps WHERE id = %(app_id)s
+"""
 _EVENT = """
 INSERT INTO outbox (event_id, event_type, routing_key, occurred_at, envelope)
-SELECT :event_id, :event_type, :routing_key, :occurred_at, :envelope FROM bought
+SELECT %(event_id)s, %(event_type)s, %(routing_key)s, %(occurred_at)s, %(envelope)s FROM bought
 RETURNING id
 """
-_TYPES = (bindparam("created_at", type_=UTCDateTime), bindparam("occurred_at", type_=UTCDateTime))
-_PAID = text(
+_PAID = (
     """
 WITH debit AS (
-    UPDATE users SET credit = credit - :price WHERE id = :buyer_id AND credit >= :price
+    UPDATE users SET credit = credit - %(price)s WHERE id = %(buyer_id)s AND credit >= %(price)s
     RETURNING id
 ), bought AS (
     INSERT INTO purchases (id, app_id, buyer_id, owner_id, price, created_at)
-    SELECT :purchase_id, :app_id, debit.id, :owner_id, :price, :created_at FROM debit
+    SELECT %(purchase_id)s, %(app_id)s, debit.id, %(owner_id)s, %(price)s, %(created_at)s
+    FROM debit
     RETURNING id
 )"""
     + _EVENT
-).bindparams(*_TYPES)
-_FREE = text(
+)
+_FREE = (
     """
 WITH bought AS (
     INSERT INTO purchases (id, app_id, buyer_id, owner_id, price, created_at)
-    VALUES (:purchase_id, :app_id, :buyer_id, :owner_id, :price, :created_at)
+    VALUES (%(purchase_id)s, %(app_id)s, %(buyer_id)s, %(owner_id)s, %(price)s, %(created_at)s)
     RETURNING id
 )"""
     + _EVENT
-).bindparams(*_TYPES)
+)
 
 
-def purchase(connection: Connection, buyer: Principal, app_id: int) -> Purchase | None:
-    """Buy in one statement on an autocommit connection.
+@dataclass(frozen=True, slots=True)
+class Bought:
+    """A purchase just made, with the app's access: what the buyer is answered. A plain
+    record, not a ``Purchase`` row object, which would cost more to build than to answer."""
+
+    id: int
+    app_id: int
+    buyer_id: int
+    price: int
+    created_at: datetime
+    access_link: str
+    access_key: str
+
+
+def purchase(statements: DriverStatements, buyer: Principal, app_id: int) -> Bought | None:
+    """Buy in one statement, in autocommit.
 
     Returns:
         The purchase, or None when nothing was written (the caller decides why).
@@ -75,21 +89,17 @@ def purchase(connection: Connection, buyer: Principal, app_id: int) -> Purchase 
         Forbidden: the buyer owns the app.
         Conflict: the buyer already owns a copy.
     """
-    app = connection.execute(_APP_AND_ID, {"app_id": app_id}).one_or_none()
-    if app is None or not app.verified or app.deleted_at is not None:
+    app = statements.first(_APP_AND_ID, {"app_id": app_id})
+    if app is None:
         raise NotFound(f"App {app_id} does not exist.")
-    owner_id, price, purchase_id = app.owner_id, app.price, app[-1]
+    owner_id, price, verified, deleted_at, access_link, access_key, purchase_id = app
+    if not verified or deleted_at is not None:
+        raise NotFound(f"App {app_id} does not exist.")
     if owner_id == buyer.user_id:
         raise Forbidden("You cannot buy your own app.")
+    # The driver takes aware datetimes as they are: utcnow() is in UTC, as the columns'
+    # UTCDateTime would have made it.
     created_at = utcnow()
-    values = {
-        "purchase_id": purchase_id,
-        "app_id": app_id,
-        "buyer_id": buyer.user_id,
-        "owner_id": owner_id,
-        "price": price,
-        "created_at": created_at,
-    }
     event = outbox.new_row(
         "AppPurchased",
         {
@@ -102,8 +112,16 @@ def purchase(connection: Connection, buyer: Principal, app_id: int) -> Purchase 
         },
         occurred_at=created_at,
     )
+    event.update(
+        purchase_id=purchase_id,
+        app_id=app_id,
+        buyer_id=buyer.user_id,
+        owner_id=owner_id,
+        price=price,
+        created_at=created_at,
+    )
     try:
-        written = connection.execute(_PAID if price else _FREE, {**values, **event}).first()
+        written = statements.first(_PAID if price else _FREE, event)
     except IntegrityError as error:
         if getattr(error.orig.diag, "constraint_name", None) == "uq_purchases_buyer_id":
             raise Conflict(f"You already own app {app_id}.") from error
@@ -112,8 +130,4 @@ def purchase(connection: Connection, buyer: Principal, app_id: int) -> Purchase 
         raise
     if written is None:
         return None
-    bought = Purchase(
-        id=purchase_id, app_id=app_id, buyer_id=buyer.user_id, price=price, created_at=created_at
-    )
-    bought.access_link, bought.access_key = app.access_link, app.access_key
-    return bought
+    return Bought(purchase_id, app_id, buyer.user_id, price, created_at, access_link, access_key)

@@ -32,7 +32,7 @@ _REPLAYABLE = {e.outcome: e for e in (Forbidden, NotFound, Conflict, Insufficien
 
 def purchase(
     db: Database, buyer: Principal, app_id: int, idempotency_key: str | None = None
-) -> Purchase:
+) -> Purchase | purchase_statement.Bought:
     """Buy an app: debit the buyer, record the purchase (the owner's pending earnings) and
     its event atomically.
 
@@ -46,7 +46,8 @@ def purchase(
         idempotency_key: the client's name for this purchase, if it may retry it.
 
     Returns:
-        The purchase, with the app's access link and key.
+        The purchase, with the app's access link and key (as a plain record when the
+        single-statement way made it).
 
     Raises:
         NotFound: the app is unknown, unverified or delisted.
@@ -56,8 +57,8 @@ def purchase(
         Conflict: the key was used before for another app.
     """
     if idempotency_key is None and not db.is_sqlite:
-        with db.single_statements() as connection:
-            bought = purchase_statement.purchase(connection, buyer, app_id)
+        with db.driver_statements() as statements:
+            bought = purchase_statement.purchase(statements, buyer, app_id)
         if bought is not None:
             return bought
     try:
