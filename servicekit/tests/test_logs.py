@@ -5,10 +5,8 @@ from __future__ import annotations
 import io
 import json
 import logging
-import sys
 
 import pytest
-import structlog
 from flask import Flask
 
 from servicekit import http_metrics, logs, requests
@@ -97,65 +95,3 @@ def test_metrics_count_requests_by_rule_and_status(lines):
     text = client.get("/metrics").get_data(as_text=True)
     assert 'kit_test_http_requests_total{endpoint="/hello",method="GET",status="200"}' in text
     assert 'endpoint="<unmatched>",method="GET",status="404"' in text
-
-
-def _structlog_formatter() -> logging.Formatter:
-    """The chain of structlog processors whose lines :class:`logs.JSONFormatter` writes."""
-
-    def add_service(_logger, _method, event_dict):
-        event_dict.setdefault("service", "test-service")
-        return event_dict
-
-    def rename_message(_logger, _method, event_dict):
-        event_dict["message"] = event_dict.pop("event", "")
-        return event_dict
-
-    def render(event_dict, **_options):
-        return logs._ENCODER.encode(event_dict)
-
-    return structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[
-            structlog.contextvars.merge_contextvars,
-            structlog.stdlib.add_log_level,
-            structlog.stdlib.add_logger_name,
-            structlog.stdlib.ExtraAdder(),
-            structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
-            add_service,
-        ],
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
-            rename_message,
-            structlog.processors.JSONRenderer(serializer=render),
-        ],
-    )
-
-
-def _records():
-    def record(level=logging.INFO, msg="plain", args=(), **attributes):
-        made = logging.LogRecord("some.module", level, __file__, 1, msg, args, None)
-        made.__dict__.update(attributes)
-        return made
-
-    try:
-        raise RuntimeError("boom")
-    except RuntimeError:
-        failure = sys.exc_info()
-    yield "plain", record()
-    yield "args", record(logging.WARNING, "disk %s at %d%%", ("/data", 93))
-    yield "extra", record(method="GET", path="/x", status=200, duration_ms=1.5, obj=object)
-    yield "extra named like a field", record(level="odd", service="mine", event="e")
-    yield "exception", record(logging.ERROR, exc_info=failure)
-    yield "stack", record(stack_info="Stack (most recent call last):\n  here")
-    yield "custom level", record(logging.INFO + 1)
-    yield "not ascii", record(msg="naïve ☃ \ud800")
-
-
-@pytest.mark.parametrize(("name", "record"), list(_records()))
-def test_the_formatter_writes_structlogs_line(name, record):
-    logs.logging_config("test-service")
-    with logs.bound(request_id="r-1", sequence=3, logger="bound wins not"):
-        ours = json.loads(logs.JSONFormatter().format(record))
-        theirs = json.loads(_structlog_formatter().format(record))
-    assert ours.pop("timestamp")[:16] == theirs.pop("timestamp")[:16]
-    assert list(ours.items()) == list(theirs.items())

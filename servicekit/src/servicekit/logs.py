@@ -1,8 +1,8 @@
 """JSON logs: one object per line on stdout, from every process and every library.
 
-Standard ``logging`` stays the API (``logging.getLogger(__name__)`` everywhere); the lines
-are structlog's JSON. Its context variables carry per-request and per-event fields, so a
-line logged deep inside a purchase or a fold still names its ``request_id`` or ``event_id``
+Standard ``logging`` stays the API (``logging.getLogger(__name__)`` everywhere); structlog
+only renders. Its context variables carry per-request and per-event fields, so a line
+logged deep inside a purchase or a fold still names its ``request_id`` or ``event_id``
 without passing them down.
 """
 
@@ -14,7 +14,6 @@ import logging
 import logging.config
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -24,53 +23,32 @@ LEVEL_VARIABLE = "LOG_LEVEL"
 _service = "appstore-events"
 
 
-# The attributes every LogRecord has: anything else on a record came as ``extra`` fields.
-_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("name", 0, "pathname", 0, "msg", (), None)))
-# One encoder for every line: json.dumps with any option builds a new encoder per call, which
-# cost more than the encoding itself on a request's access line.
+def _add_service(_logger, _method, event_dict: dict[str, Any]) -> dict[str, Any]:
+    event_dict.setdefault("service", _service)
+    return event_dict
+
+
+def _rename_message(_logger, _method, event_dict: dict[str, Any]) -> dict[str, Any]:
+    # ELK and Loki look for "message"; structlog calls it "event", a word this project
+    # uses for something else.
+    event_dict["message"] = event_dict.pop("event", "")
+    return event_dict
+
+
+# One encoder for every line: json.dumps with any option (structlog passes ``default``) builds a
+# new encoder per call, which cost more than the encoding itself on a request's access line.
 _ENCODER = json.JSONEncoder(default=repr, ensure_ascii=True)
 
 
-class JSONFormatter(logging.Formatter):
-    """Renders each ``logging`` record as one JSON object.
-
-    Fields, in this order: any bound context (``request_id``, ``event_id``, ``sequence``...),
-    ``level``, ``logger``, the record's ``extra`` fields, ``timestamp`` (ISO-8601 UTC),
-    ``service``, ``exception`` when there is one, ``message``.
-
-    The line is structlog's (``ProcessorFormatter`` with the context merged, level, logger
-    name, extras, timestamp and exception added, the message renamed, JSON rendered), built
-    in one pass over the record: the chain of processors, the copy of the record and the
-    formatting of its copy cost more than all of a request's other logging.
-    """
-
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {"event": record.getMessage()}
-        if record.exc_info:
-            line["exc_info"] = record.exc_info
-        if record.stack_info:
-            line["stack_info"] = record.stack_info
-        for name, value in structlog.contextvars.get_contextvars().items():
-            line.setdefault(name, value)
-        level = record.levelname.lower()
-        line["level"] = "warning" if level == "warn" else level
-        line["logger"] = record.name
-        for name, value in record.__dict__.items():
-            if name not in _RECORD_ATTRIBUTES:
-                line[name] = value
-        line["timestamp"] = datetime.now(tz=UTC).isoformat().replace("+00:00", "Z")
-        line.setdefault("service", _service)
-        if "exc_info" in line:
-            line = structlog.processors.format_exc_info(None, level, line)
-        # ELK and Loki look for "message"; structlog calls it "event", a word this project
-        # uses for something else.
-        line["message"] = line.pop("event", "")
-        return _ENCODER.encode(line)
+def _dumps(event_dict: dict[str, Any], **_options: Any) -> str:
+    return _ENCODER.encode(event_dict)
 
 
 def json_formatter() -> logging.Formatter:
-    """A ``logging`` formatter that renders each record as one JSON object (see
-    :class:`JSONFormatter`).
+    """A ``logging`` formatter that renders each record as one JSON object.
+
+    Fields: ``timestamp`` (ISO-8601 UTC), ``level``, ``logger``, ``service``, ``message``,
+    any bound context (``request_id``, ``event_id``, ``sequence``...), ``exception``.
 
     The lines name no source file, thread or process, so records stop gathering them (the
     switches of the logging documentation's "Optimization" section): looking up the caller's
@@ -80,7 +58,22 @@ def json_formatter() -> logging.Formatter:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    return JSONFormatter()
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            structlog.stdlib.ExtraAdder(),
+            structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
+            _add_service,
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            _rename_message,
+            structlog.processors.JSONRenderer(serializer=_dumps),
+        ],
+    )
 
 
 def logging_config(service: str, level: str | None = None) -> dict[str, Any]:
