@@ -6,7 +6,6 @@ from contextlib import suppress
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 
 from sqlstore import Database, normalize_database_url
 
@@ -48,18 +47,6 @@ def test_reads_see_each_commit_as_it_happens(database):
     # PostgreSQL reads in autocommit, each statement on a fresh snapshot; SQLite's read
     # transaction keeps its snapshot, which is still a consistent view.
     assert (before, after) == ((0, 0) if database.is_sqlite else (0, 1))
-
-
-def test_single_statements_each_commit_on_their_own(database):
-    if database.is_sqlite:
-        with pytest.raises(RuntimeError, match="PostgreSQL"), database.single_statements():
-            pass
-        return
-    with suppress(DBAPIError), database.single_statements() as connection:
-        connection.execute(text("INSERT INTO things VALUES (1)"))
-        connection.execute(text("INSERT INTO things VALUES ('not a number')"))
-    # The first insert committed by itself; the failed second one took nothing with it.
-    assert _count(database) == 1
 
 
 def test_ping_answers(database):

@@ -87,9 +87,6 @@ class Database:
         self._reading_sessions = sessionmaker(
             self.engine.execution_options(**reading), expire_on_commit=False
         )
-        self._autocommit = (
-            self.engine if self.is_sqlite else self.engine.execution_options(**reading)
-        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -106,19 +103,6 @@ class Database:
         """Yield a session for reads only; each statement sees the latest committed data."""
         with self._reading_sessions() as session, session.begin():
             yield session
-
-    @contextmanager
-    def single_statements(self) -> Iterator[Connection]:
-        """Yield a connection on which each statement is its own transaction (PostgreSQL).
-
-        For writes that fit in one statement: no BEGIN or COMMIT round trips. SQLite has
-        no such mode here (its writers take the lock with ``BEGIN IMMEDIATE``): use
-        :meth:`transaction` there.
-        """
-        if self.is_sqlite:
-            raise RuntimeError("single-statement transactions need PostgreSQL")
-        with self._autocommit.connect() as connection:
-            yield connection
 
     def driver_statements(self) -> AbstractContextManager[DriverStatements]:
         """Statements straight to the driver on a pooled connection, each its own
