@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.orm import Session, undefer
 
 from appstore import outbox
@@ -19,6 +19,9 @@ PUBLIC_FIELDS = ("title", "description", "price", "icon_url")
 #: than found by walking the apps in id order: about where the two cost the same at 100,000
 #: apps (bench/catalogue.py).
 FEW_MATCHES = 1_000
+#: Matches of a search counted exactly; past them (and past the page asked for) its total
+#: is a lower bound, as counting every match of a common word costs as much as scanning.
+EXACT_MATCHES = 1_000
 
 
 def create_app(db: Database, owner: Principal, fields: dict) -> App:
@@ -102,8 +105,17 @@ def list_apps(
     mine: bool,
     page: int,
     page_size: int,
-) -> tuple[list[App], int]:
-    """The catalogue, the caller's own apps (``mine``), or for admins the unverified queue."""
+    exact_up_to: int | None = None,
+) -> tuple[list[App], int, bool]:
+    """The catalogue, the caller's own apps (``mine``), or for admins the unverified queue.
+
+    Returns:
+        The page's apps, the total, and whether the total is exact. A search counts its
+        matches up to ``exact_up_to`` (``EXACT_MATCHES`` by default) or to the end of the
+        page asked for, whichever is further; past that the total is a lower bound (the
+        matches counted, one more than the limit) and not exact. A listing without ``q`` is
+        always counted exactly.
+    """
     if verified is False and not principal.is_admin and not mine:
         raise Forbidden("Only admins may list unverified apps of others.")
     query = select(App).where(App.deleted_at.is_(None))
@@ -122,11 +134,19 @@ def list_apps(
             )
         )
     with db.reading() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery()))
-        if (page - 1) * page_size >= total:  # past the end; a huge page never reaches SQL
-            return [], total
+        counted = query.with_only_columns(literal(1), maintain_column_froms=True)
+        limit = None
+        if q:
+            # Counting every match of a word most apps contain reads them all; counting
+            # to where the caller pages stops early, and still tells whether a next page is.
+            limit = max(EXACT_MATCHES if exact_up_to is None else exact_up_to, page * page_size)
+            counted = counted.limit(limit + 1)
+        total = session.scalar(select(func.count()).select_from(counted.subquery()))
+        exact = limit is None or total <= limit
+        if exact and (page - 1) * page_size >= total:  # past the end: never reaches SQL
+            return [], total, exact
         order = App.id
-        if q and total <= FEW_MATCHES:
+        if q and exact and total <= FEW_MATCHES:
             # Walking the primary key in id order until a page of matches turns up reads most
             # of the table when matches are few, and the planner, which cannot know how few,
             # often takes that walk. The count has just told us: sort the few that the
@@ -136,7 +156,7 @@ def list_apps(
             _with_counts(query.order_by(order).offset((page - 1) * page_size).limit(page_size))
         ).all()
         _mark_access(session, principal, apps)
-    return list(apps), total
+    return list(apps), total, exact
 
 
 def _with_counts(query: Select) -> Select:
