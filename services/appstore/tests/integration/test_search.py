@@ -10,6 +10,7 @@ import pytest
 
 from appstore.security.principal import Principal
 from appstore.services import apps as apps_service
+from appstore.services import search as search_service
 
 from .helpers import ids, pagination
 
@@ -213,3 +214,42 @@ def test_the_lower_bound_is_documented(client):
     assert "lower bound" in operation["description"]
     header = spec["components"]["headers"]["PAGINATION_JSON"]
     assert "total_exact: false" in header["description"]
+
+
+def test_an_apps_new_words_are_found_once_it_changes(client, api):
+    owner = api.user()
+    made = api.app(owner, title="Zyxwvut Tools", description="Handy.")
+    assert ids(search(client, owner, "yxwv")) == [made["id"]]
+    changed = client.patch(
+        f"{APPS}{made['id']}",
+        json={"title": "Qponmlk Tools", "description": "Now quux-ready."},
+        headers=owner["headers"],
+    )
+    assert changed.status_code == 200, changed.get_json()
+    assert ids(search(client, owner, "ponml")) == [made["id"]]
+    assert ids(search(client, owner, "QUUX")) == [made["id"]]
+    assert ids(search(client, owner, "yxwv")) == []
+
+
+def test_a_search_inside_a_very_long_word_finds_it(client, api):
+    owner = api.user()
+    long_word = "ab" * 150 + "needle" + "cd" * 150
+    made = api.app(owner, title="Long", description=f"One {long_word} word.")
+    api.app(owner, title="Short", description="No needles here.")
+    assert ids(search(client, owner, "babneedlecdc")) == [made["id"]]
+    assert ids(search(client, owner, "ab" * 60)) == [made["id"]]
+
+
+@pytest.mark.parametrize("most", [1, 100])
+def test_a_search_many_words_contain_answers_alike(client, api, monkeypatch, most):
+    """Past ``MAX_WORDS`` words containing it, a search is answered by LIKE alone."""
+    monkeypatch.setattr(search_service, "MAX_WORDS", most)
+    owner = api.user()
+    made = [
+        api.app(owner, title=f"Photo{suffix}", description="Pictures.")["id"]
+        for suffix in ("", "graph", "booth", "s")
+    ]
+    api.app(owner, title="Chess", description="A board game with no pictures.")
+    response = search(client, owner, "PHOTO")
+    assert ids(response) == made
+    assert pagination(response)["total"] == 4
