@@ -23,6 +23,8 @@ FEW_MATCHES = 1_000
 #: Matches of a search counted exactly; past them (and past the page asked for) its total
 #: is a lower bound, as counting every match of a common word costs as much as scanning.
 EXACT_MATCHES = 1_000
+#: The same for a search the apps' words cannot serve (see ``search.words_serve``).
+EXACT_MATCHES_SIFTED = 200
 
 
 def create_app(db: Database, owner: Principal, fields: dict) -> App:
@@ -152,17 +154,24 @@ def _search(
 ) -> tuple[int, bool, Select | None]:
     """A search's total, whether it is exact, and the ids of its page (None past the end)."""
     columns = select(App.id, App.title, App.description).where(*listed)
-    candidates = search.word_candidates(session, pattern)
-    if candidates is not None:
+    # The apps in id order, walked until enough match: ORDER BY fenced in by OFFSET 0 makes
+    # PostgreSQL walk, where the planner, thinking LIKE selective, would rather gather every
+    # match from the trigram indexes and sort them.
+    walked = columns.order_by(App.id).offset(0).subquery()
+    cap = EXACT_MATCHES if exact_up_to is None else exact_up_to
+    if search.words_serve(session, pattern):
         # OFFSET 0 keeps the LIKE out of the subquery: PostgreSQL would otherwise AND the
         # trigram indexes into the word index's bitmap and recheck every app's words.
-        matches = columns.where(candidates).offset(0).subquery()
+        matches = columns.where(search.word_candidates(pattern)).offset(0).subquery()
     else:
+        # The trigram indexes (or a scan) give candidates that LIKE then sifts, often many
+        # for each match: such a search counts fewer exactly.
         matches = columns.subquery()
+        cap = min(cap, EXACT_MATCHES_SIFTED)
     found = select(matches.c.id).where(search.contains(matches.c, pattern))
     # Counting every match of a word most apps contain reads them all; counting to where
     # the caller pages stops early, and still tells whether a next page is.
-    limit = max(EXACT_MATCHES if exact_up_to is None else exact_up_to, page * page_size)
+    limit = max(cap, page * page_size)
     total = session.scalar(_count(found.limit(limit + 1)))
     exact = total <= limit
     offset = (page - 1) * page_size
@@ -173,12 +182,9 @@ def _search(
         # when matches are few, and the planner, which cannot know how few, often takes
         # that walk. The count has just told us: sort the matches. ``id + 0`` orders
         # alike but is not the key's order.
-        ids = found.order_by(matches.c.id + 0)
-    else:
-        # Many match: walk the apps in id order, as the ORDER BY fenced in by OFFSET 0
-        # makes PostgreSQL do, and stop at the page; sorting every match would read them
-        # all, and the planner, thinking LIKE selective, would.
-        walked = columns.order_by(App.id).offset(0).subquery()
+        ids = select(matches.c.id).where(search.contains(matches.c, pattern))
+        ids = ids.order_by(matches.c.id + 0)
+    else:  # many match: walk to the page rather than sort every match
         ids = select(walked.c.id).where(search.contains(walked.c, pattern))
         ids = ids.order_by(walked.c.id)
     return total, exact, ids.offset(offset).limit(page_size)
