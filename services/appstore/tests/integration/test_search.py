@@ -255,7 +255,7 @@ def test_a_search_many_words_contain_answers_alike(client, api, monkeypatch, mos
     assert pagination(response)["total"] == 4
 
 
-def test_a_search_its_words_cannot_serve_counts_fewer_exactly(client, api, monkeypatch, request):
+def test_a_search_its_words_cannot_serve_counts_fewer_exactly(client, api, monkeypatch, components):
     """Letters and digits on PostgreSQL count to ``EXACT_MATCHES``; the rest, sifted from
     trigram candidates or a scan, to ``EXACT_MATCHES_SIFTED``."""
     monkeypatch.setattr(apps_service, "EXACT_MATCHES", 4)
@@ -263,7 +263,7 @@ def test_a_search_its_words_cannot_serve_counts_fewer_exactly(client, api, monke
     owner, _ = photos(api, 4)
     words = pagination(search(client, owner, "photo", page_size=1))
     other = pagination(search(client, owner, "photo ", page_size=1))
-    if request.getfixturevalue("backend_url").startswith("postgresql"):
+    if components.db.engine.dialect.name == "postgresql":
         assert (words["total"], "total_exact" in words) == (4, False)
     else:
         assert (words["total"], words["total_exact"]) == (3, False)
