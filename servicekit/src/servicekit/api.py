@@ -100,7 +100,9 @@ def documented(*decorators: Callable) -> Callable:
 #: ``X-Pagination`` as it is sent: one JSON object, written as the header's text.
 PAGINATION_HEADER = {
     "description": "The page as a JSON object: `total`, `total_pages`, `first_page`, "
-    "`last_page`, `page`, and `previous_page`/`next_page` where there is one.",
+    "`last_page`, `page`, and `previous_page`/`next_page` where there is one. Where an "
+    "operation says its total may be a lower bound, `total_exact: false` marks one that is: "
+    "at least `total` items, and the pages counted from it, exist.",
     "schema": {
         "type": "string",
         "example": '{"total": 42, "total_pages": 3, "first_page": 1, "last_page": 3, '
@@ -145,6 +147,15 @@ class Blueprint(flask_smorest.Blueprint):
 
     def _document_pagination_metadata(self, spec, resp_doc):
         resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = PAGINATION_HEADER_NAME
+
+    def _set_pagination_metadata(self, page_params, result, headers):
+        """flask-smorest's header, with ``total_exact: false`` when the view set
+        ``page_params.total_exact = False`` (its ``item_count`` is then a lower bound)."""
+        result, headers = super()._set_pagination_metadata(page_params, result, headers)
+        if getattr(page_params, "total_exact", True) is False:
+            metadata = json.loads(headers[self.PAGINATION_HEADER_NAME])
+            headers[self.PAGINATION_HEADER_NAME] = json.dumps({**metadata, "total_exact": False})
+        return result, headers
 
 
 def create_api(

@@ -152,6 +152,26 @@ class App(Base):
         return self.verified and self.deleted_at is None
 
 
+class CatalogueWord(Base):
+    """A word some app's title or description held (letters a-z and digits), on PostgreSQL.
+
+    Filled and kept by triggers on ``apps`` (migration 0006), never emptied: a word no app
+    holds any more only costs the search a look that finds nothing. The catalogue's search
+    looks up the words containing a search of letters and digits here, then the apps holding
+    them in the GIN index of ``catalogue_words(title, description)``. Empty on SQLite.
+    """
+
+    __tablename__ = "catalogue_vocabulary"
+    # Trigrams of the words: the search's LIKE '%…%' over them (PostgreSQL only).
+    __table_args__ = (
+        Index(
+            "ix_catalogue_vocabulary_trgm", text("word gin_trgm_ops"), postgresql_using="gin"
+        ).ddl_if(dialect="postgresql"),
+    )
+
+    word: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
 # A balance as every reader sees it: settled credit plus the earnings still pending, in one
 # statement and so one snapshot, in which a purchase and a settlement each move credit
 # atomically. Set here because it needs Purchase.
@@ -245,3 +265,11 @@ for _column in (App.title, App.description):
         postgresql_ops={f"lower_{_column.key}": "gin_trgm_ops"},
     ).ddl_if(dialect="postgresql")
 del _column
+
+# A search of letters and digits finds its apps by their words (migration 0006, which also
+# creates the function and the triggers that keep the vocabulary): PostgreSQL only.
+Index(
+    "ix_apps_catalogue_words",
+    func.catalogue_words(App.title, App.description).label("catalogue_words"),
+    postgresql_using="gin",
+).ddl_if(dialect="postgresql")

@@ -200,3 +200,12 @@ def test_downgrade_from_the_ledger_pays_pending_earnings_into_balances(empty_url
     assert rows(empty_url, "SELECT count(*) FROM purchases WHERE settled_at IS NULL") == [(0,)]
     assert rows(empty_url, "SELECT id, settled_purchases FROM apps") == [(1, 2)]
     assert rows(empty_url, "SELECT id, credit FROM users ORDER BY id") == [(1, 30), (2, 0), (3, 0)]
+
+
+def test_upgrade_gathers_the_words_of_the_apps_there_are(empty_url):
+    upgrade(empty_url, "0002")
+    fill_at_0002(empty_url)  # one app, "App" that "Does"
+    upgrade(empty_url)
+    words = {word for (word,) in rows(empty_url, "SELECT word FROM catalogue_vocabulary")}
+    # SQLite has the table but no triggers: its search scans the apps.
+    assert words == ({"app", "does"} if empty_url.startswith("postgresql") else set())

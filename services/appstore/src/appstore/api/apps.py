@@ -37,8 +37,17 @@ class Apps(MethodView):
     @blp.paginate(page_size=20, max_page_size=100)
     @links(blp, 200, {"BuyFirstApp": app_links("$response.body#/0/id")["BuyApp"]})
     def get(self, args, pagination_parameters):
-        """The catalogue of verified apps; ``mine=true`` lists your own, verified or not."""
-        found, total = apps.list_apps(
+        """The catalogue of verified apps; ``mine=true`` lists your own, verified or not.
+
+        A search (``q``) counts its matches exactly up to 1,000 when it is letters and digits
+        alone (on PostgreSQL; unless more than 100 words of the catalogue contain it), else
+        up to 200; or up to the end of the page asked for, if that is further. Past that,
+        `X-Pagination` holds `"total_exact": false` and `total` is a lower bound (at least
+        that many apps match), so `next_page` is there whenever another page of matches is.
+        A page past the end is an empty list. Listings without `q` are always counted
+        exactly.
+        """
+        found, total, exact = apps.list_apps(
             components().db,
             principal(),
             q=args.get("q"),
@@ -48,6 +57,7 @@ class Apps(MethodView):
             page_size=pagination_parameters.page_size,
         )
         pagination_parameters.item_count = total
+        pagination_parameters.total_exact = exact
         return found
 
     @requires(blp)

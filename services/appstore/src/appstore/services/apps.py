@@ -5,13 +5,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, undefer
 
 from appstore import outbox
 from appstore.errors import Forbidden, NotFound
 from appstore.models import App, Purchase, utcnow
 from appstore.security.principal import Principal
+from appstore.services import search
 from sqlstore import Database
 
 PUBLIC_FIELDS = ("title", "description", "price", "icon_url")
@@ -19,6 +20,11 @@ PUBLIC_FIELDS = ("title", "description", "price", "icon_url")
 #: than found by walking the apps in id order: about where the two cost the same at 100,000
 #: apps (bench/catalogue.py).
 FEW_MATCHES = 1_000
+#: Matches of a search counted exactly; past them (and past the page asked for) its total
+#: is a lower bound, as counting every match of a common word costs as much as scanning.
+EXACT_MATCHES = 1_000
+#: The same for a search the apps' words cannot serve (see ``search.words_serve``).
+EXACT_MATCHES_SIFTED = 200
 
 
 def create_app(db: Database, owner: Principal, fields: dict) -> App:
@@ -102,41 +108,90 @@ def list_apps(
     mine: bool,
     page: int,
     page_size: int,
-) -> tuple[list[App], int]:
-    """The catalogue, the caller's own apps (``mine``), or for admins the unverified queue."""
+    exact_up_to: int | None = None,
+) -> tuple[list[App], int, bool]:
+    """The catalogue, the caller's own apps (``mine``), or for admins the unverified queue.
+
+    Returns:
+        The page's apps, the total, and whether the total is exact. A search counts its
+        matches up to ``exact_up_to`` (``EXACT_MATCHES`` by default) or to the end of the
+        page asked for, whichever is further; past that the total is a lower bound (the
+        matches counted, one more than the limit) and not exact. A listing without ``q`` is
+        always counted exactly.
+    """
     if verified is False and not principal.is_admin and not mine:
         raise Forbidden("Only admins may list unverified apps of others.")
-    query = select(App).where(App.deleted_at.is_(None))
+    listed = [App.deleted_at.is_(None)]
     if mine:
-        query = query.where(App.owner_id == principal.user_id)
+        listed.append(App.owner_id == principal.user_id)
         if verified is not None:
-            query = query.where(App.verified.is_(verified))
+            listed.append(App.verified.is_(verified))
     else:
-        query = query.where(App.verified.is_(verified is not False))
-    if q:
-        pattern = q.lower()
-        query = query.where(
-            or_(
-                func.lower(App.title).contains(pattern, autoescape=True),
-                func.lower(App.description).contains(pattern, autoescape=True),
-            )
-        )
+        listed.append(App.verified.is_(verified is not False))
     with db.reading() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery()))
-        if (page - 1) * page_size >= total:  # past the end; a huge page never reaches SQL
-            return [], total
-        order = App.id
-        if q and total <= FEW_MATCHES:
-            # Walking the primary key in id order until a page of matches turns up reads most
-            # of the table when matches are few, and the planner, which cannot know how few,
-            # often takes that walk. The count has just told us: sort the few that the
-            # trigram indexes find instead. ``id + 0`` orders alike but is not the key's order.
-            order = App.id + 0
-        apps = session.scalars(
-            _with_counts(query.order_by(order).offset((page - 1) * page_size).limit(page_size))
-        ).all()
+        if q:
+            total, exact, ids = _search(session, listed, q.lower(), page, page_size, exact_up_to)
+            if ids is None:  # past the end: never reaches SQL
+                return [], total, exact
+            query = select(App).where(App.id.in_(ids))
+        else:
+            total, exact = session.scalar(_count(select(App.id).where(*listed))), True
+            if (page - 1) * page_size >= total:
+                return [], total, exact
+            query = select(App).where(*listed).offset((page - 1) * page_size).limit(page_size)
+        apps = session.scalars(_with_counts(query.order_by(App.id))).all()
         _mark_access(session, principal, apps)
-    return list(apps), total
+    return list(apps), total, exact
+
+
+def _search(
+    session: Session,
+    listed: list,
+    pattern: str,
+    page: int,
+    page_size: int,
+    exact_up_to: int | None,
+) -> tuple[int, bool, Select | None]:
+    """A search's total, whether it is exact, and the ids of its page (None past the end)."""
+    columns = select(App.id, App.title, App.description).where(*listed)
+    # The apps in id order, walked until enough match: ORDER BY fenced in by OFFSET 0 makes
+    # PostgreSQL walk, where the planner, thinking LIKE selective, would rather gather every
+    # match from the trigram indexes and sort them.
+    walked = columns.order_by(App.id).offset(0).subquery()
+    cap = EXACT_MATCHES if exact_up_to is None else exact_up_to
+    if search.words_serve(session, pattern):
+        # OFFSET 0 keeps the LIKE out of the subquery: PostgreSQL would otherwise AND the
+        # trigram indexes into the word index's bitmap and recheck every app's words.
+        matches = columns.where(search.word_candidates(pattern)).offset(0).subquery()
+    else:
+        # The trigram indexes (or a scan) give candidates that LIKE then sifts, often many
+        # for each match: such a search counts fewer exactly.
+        matches = columns.subquery()
+        cap = min(cap, EXACT_MATCHES_SIFTED)
+    found = select(matches.c.id).where(search.contains(matches.c, pattern))
+    # Counting every match of a word most apps contain reads them all; counting to where
+    # the caller pages stops early, and still tells whether a next page is.
+    limit = max(cap, page * page_size)
+    total = session.scalar(_count(found.limit(limit + 1)))
+    exact = total <= limit
+    offset = (page - 1) * page_size
+    if exact and offset >= total:
+        return total, exact, None
+    if exact and total <= FEW_MATCHES:
+        # Walking the apps in id order until a page of matches turns up reads most of them
+        # when matches are few, and the planner, which cannot know how few, often takes
+        # that walk. The count has just told us: sort the matches. ``id + 0`` orders
+        # alike but is not the key's order.
+        ids = select(matches.c.id).where(search.contains(matches.c, pattern))
+        ids = ids.order_by(matches.c.id + 0)
+    else:  # many match: walk to the page rather than sort every match
+        ids = select(walked.c.id).where(search.contains(walked.c, pattern))
+        ids = ids.order_by(walked.c.id)
+    return total, exact, ids.offset(offset).limit(page_size)
+
+
+def _count(query: Select) -> Select:
+    return select(func.count()).select_from(query.subquery())
 
 
 def _with_counts(query: Select) -> Select:
