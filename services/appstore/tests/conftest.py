@@ -63,10 +63,25 @@ def backend_url(request):
 
 
 @pytest.fixture(scope="session")
-def components(backend_url, tmp_path_factory) -> Components:
-    parts = bootstrap(make_settings(backend_url, tmp_path_factory.mktemp("data")))
-    yield parts
-    parts.db.dispose()
+def components_for(tmp_path_factory):
+    """Bootstrapped components for a database URL, made once per run and URL."""
+    made: dict[str, Components] = {}
+
+    def components_on(url: str) -> Components:
+        if url not in made:
+            made[url] = bootstrap(make_settings(url, tmp_path_factory.mktemp("data")))
+        return made[url]
+
+    yield components_on
+    for parts in made.values():
+        parts.db.dispose()
+
+
+@pytest.fixture(scope="module")
+def components(backend_url, components_for) -> Components:
+    # Module scope: a session-scoped fixture made by an earlier module would be kept for a
+    # module that widens ``backend_url`` to SQLite, and its tests would run on PostgreSQL.
+    return components_for(backend_url)
 
 
 @pytest.fixture(autouse=True)

@@ -13,10 +13,10 @@ from servicekit.testing import free_port, serving
 
 
 @pytest.fixture(scope="session")
-def live_server(components, tmp_path_factory):
+def live_server(postgres_url, components_for, tmp_path_factory):
     """Yield the base URL of a served Appstore sharing ``components``' database and key."""
     port = free_port()
-    settings = components.settings
+    settings = components_for(postgres_url).settings
     env = {
         **os.environ,
         "APPSTORE_DATABASE_URL": settings.database_url,

@@ -268,3 +268,7 @@ def test_a_search_its_words_cannot_serve_counts_fewer_exactly(client, api, monke
     else:
         assert (words["total"], words["total_exact"]) == (3, False)
     assert (other["total"], other["total_exact"]) == (3, False)
+
+
+def test_each_backends_cases_run_on_that_backend(components, backend_url):
+    assert components.db.is_sqlite == backend_url.startswith("sqlite")
