@@ -19,6 +19,7 @@ from dashboard.worker.actor import Folding
 from dashboard.worker.bulk_ack import BulkAckRabbitmqBroker
 from dashboard.worker.dead_letters import DeadLetters
 from dashboard.worker.encoder import EnvelopeEncoder
+from dashboard.worker.heap import SettledHeap
 from dashboard.worker.held_acks import HoldingBroker
 from dashboard.worker.retry_policy import should_retry
 from dashboard.worker.signals import DirectSignals
@@ -64,6 +65,7 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
 
     folding = Folding(settings)
     middleware = [
+        SettledHeap(),
         CurrentMessage(),
         folding.held_acks,
         # Before Retries: after_* hooks run in reverse, and this needs Retries' verdict.
