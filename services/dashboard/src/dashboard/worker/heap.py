@@ -5,7 +5,7 @@ worker process those are mostly what importing Dramatiq, SQLAlchemy, marshmallow
 models left behind, which live as long as the process, while the objects that come and go
 are each message's and each batch's. With the two thousand messages a consumer holds in
 flight outliving the young generations, full collections came every few hundred
-milliseconds and traversed that whole heap each time: a quarter of the worker's CPU.
+milliseconds and traversed that whole heap each time: a fifth of the worker's CPU.
 
 :class:`SettledHeap` collects once as the worker boots, before any message, and freezes
 what is left (:func:`gc.freeze`): the collector ignores it from then on and traverses only
