@@ -109,3 +109,19 @@ def test_from_arrays_unnests_one_array_per_varying_column():
     assert "unnest(%(name_values)s::VARCHAR(20)[], %(value_values)s::INTEGER[])" in sql
     assert "%(kind_value)s" in sql
     assert from_arrays(_adding("postgresql"), ("name", "value"), ("kind",)) is statement
+
+
+def test_insert_rows_keeps_awkward_strings_as_they_are(database):
+    names = ['a "quoted"', "back\\slash", "comma, {brace}", "NULL", "é ✓"]
+    rows = [{"name": name, "kind": name, "value": i} for i, name in enumerate(names)]
+
+    assert _add(database, rows) == {name: i for i, name in enumerate(names)}
+    assert _stored(database) == {name: (name, i) for i, name in enumerate(names)}
+
+
+def test_from_arrays_casts_the_columns_sent_as_array_literals():
+    statement = from_arrays(_adding("postgresql"), ("name", "value"), ("kind",), ("value",))
+    sql = str(statement.compile(dialect=postgresql.dialect()))
+
+    assert "CAST(%(value_values)s::VARCHAR AS INTEGER[])" in sql
+    assert "%(name_values)s::VARCHAR(20)[]" in sql

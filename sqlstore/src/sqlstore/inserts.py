@@ -9,9 +9,10 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Table, bindparam, func, select
+from sqlalchemy import Connection, CursorResult, Table, Text, bindparam, cast, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from sqlstore.array_literals import array_literal
 from sqlstore.database import Executor
 
 
@@ -57,9 +58,12 @@ def insert_rows(executor: Executor, statement: Any, rows: list[dict]) -> CursorR
     locks are to be taken.
 
     On PostgreSQL the rows go as one array per column, unnested by the server in array
-    order: a single statement whose parameters the driver adapts in C. Rendering them as
-    multi-row VALUES instead costs SQLAlchemy about as much per row as the server's work
-    (measured: the Dashboard worker's CPU per event fell by about a quarter without it).
+    order: a single statement. Rendering them as multi-row VALUES instead costs SQLAlchemy
+    about as much per row as the server's work (measured: the Dashboard worker's CPU per
+    event fell by about a quarter without it). A column of integers, strings or UTC
+    timestamps goes as one array literal in a text parameter
+    (:mod:`sqlstore.array_literals`), about ten times cheaper for the driver and the
+    server than a list adapted element by element; any other column goes as a list.
 
     On SQLite the statement is executed for the list of rows; with RETURNING, SQLAlchemy
     sends them as multi-row VALUES statements rendered from one cached compilation
@@ -81,22 +85,41 @@ def insert_rows(executor: Executor, statement: Any, rows: list[dict]) -> CursorR
     if len(same) == len(first):  # one row (or one object in every column): no array is left
         same = same[1:]
     varying = tuple(name for name in first if name not in same)
-    values = {f"{name}_values": [row[name] for row in rows] for name in varying}
+    values: dict[str, Any] = {}
+    as_text = []
+    for name in varying:
+        column = [row[name] for row in rows]
+        literal = array_literal(column)
+        if literal is not None:
+            as_text.append(name)
+        values[f"{name}_values"] = column if literal is None else literal
     values.update({f"{name}_value": first[name] for name in same})
-    return executor.execute(from_arrays(statement, varying, tuple(same)), values)
+    statement = from_arrays(statement, varying, tuple(same), tuple(as_text))
+    return executor.execute(statement, values)
 
 
 @functools.lru_cache(maxsize=256)
-def from_arrays(statement: Any, varying: tuple[str, ...], same: tuple[str, ...]) -> Any:
+def from_arrays(
+    statement: Any,
+    varying: tuple[str, ...],
+    same: tuple[str, ...],
+    as_text: tuple[str, ...] = (),
+) -> Any:
     """``statement`` inserting from one array per ``varying`` column and one value per
     ``same`` column, on PostgreSQL (see :func:`insert_rows`).
 
-    The parameters are named ``<column>_values`` (a list) and ``<column>_value``.
+    The parameters are named ``<column>_values`` (a list, or for the columns in
+    ``as_text`` an array literal as text, cast by the server) and ``<column>_value``.
     """
     columns = statement.table.c
-    arrays = [
-        bindparam(f"{name}_values", type_=postgresql.ARRAY(columns[name].type)) for name in varying
-    ]
+
+    def array(name: str) -> Any:
+        array_type = postgresql.ARRAY(columns[name].type)
+        if name in as_text:
+            return cast(bindparam(f"{name}_values", type_=Text), array_type)
+        return bindparam(f"{name}_values", type_=array_type)
+
+    arrays = [array(name) for name in varying]
     unnested = func.unnest(*arrays).table_valued(*varying).render_derived()
     constants = [bindparam(f"{name}_value", type_=columns[name].type) for name in same]
     return statement.from_select([*varying, *same], select(*unnested.c, *constants))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+import re
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 from sqlalchemy import event
 
@@ -113,9 +115,29 @@ def test_every_statement_takes_its_row_locks_in_key_order(postgres_db, log):
 
 def _row_keys(parameters: dict, key_columns: list[str]) -> list[tuple]:
     """The primary keys of an upsert's rows in array order (a column holding the same
-    value in every row is sent once, as ``<column>_value``)."""
-    rows = max(len(v) for name, v in parameters.items() if name.endswith("_values"))
-    columns = [
-        parameters.get(f"{c}_values") or [parameters[f"{c}_value"]] * rows for c in key_columns
-    ]
+    value in every row is sent once, as ``<column>_value``; an array may be a list or an
+    array literal)."""
+    arrays = {
+        name: _elements(value) if isinstance(value, str) else value
+        for name, value in parameters.items()
+        if name.endswith("_values")
+    }
+    rows = max(len(v) for v in arrays.values())
+    columns = [arrays.get(f"{c}_values") or [parameters[f"{c}_value"]] * rows for c in key_columns]
     return list(zip(*columns, strict=True))
+
+
+_ELEMENT = re.compile(r'"((?:[^"\\]|\\.)*)"|([^,{}]+)')
+
+
+def _elements(literal: str) -> list:
+    """The values of an array literal as :mod:`sqlstore.array_literals` renders them."""
+    values: list = []
+    for quoted, bare in _ELEMENT.findall(literal):
+        if not bare:
+            values.append(re.sub(r"\\(.)", r"\1", quoted))
+        elif bare.isdigit():
+            values.append(int(bare))
+        else:
+            values.append(datetime.fromisoformat(bare))
+    return values

@@ -109,6 +109,11 @@ class Deltas:
     sales_series: dict[tuple[str, str, int, datetime], SeriesSale] = field(default_factory=dict)
     # Keyed (app_id, event_id).
     app_prices: dict[tuple[int, str], PriceChange] = field(default_factory=dict)
+    # The buckets of each UTC minute seen: (quarter-hour, hour, day) starts. A batch's
+    # events fall in few minutes, so each is worked out once, not for every event.
+    _minute_buckets: dict[datetime, tuple[datetime, datetime, datetime]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     # Rows are looked up before one is made: most events of a batch hit a row it already
     # holds, and setdefault would build a throwaway delta for each.
@@ -129,10 +134,20 @@ class Deltas:
         """Add ``amount`` to a series metric in the buckets holding ``moment``."""
         self.count_all(minute_start(moment), ((metric, amount),))
 
+    def buckets_of(self, minute: datetime) -> tuple[datetime, datetime, datetime]:
+        """The starts of the UTC quarter-hour, hour and day holding the UTC minute starting
+        at ``minute`` (a :func:`~dashboard.buckets.minute_start`)."""
+        buckets = self._minute_buckets.get(minute)
+        if buckets is None:
+            hour = minute.replace(minute=0)
+            buckets = (quarter_hour_start(minute), hour, hour.replace(hour=0))
+            self._minute_buckets[minute] = buckets
+        return buckets
+
     def count_all(self, minute: datetime, amounts: Iterable[tuple[str, int]]) -> None:
         """Add each ``(metric, amount)`` in the buckets of the UTC minute starting at
         ``minute`` (a :func:`~dashboard.buckets.minute_start`), so one event finds it once."""
-        quarter_hour = quarter_hour_start(minute)
+        quarter_hour = self.buckets_of(minute)[0]
         for metric, amount in amounts:
             if amount:
                 self.series_minute[metric, minute] += amount
@@ -142,15 +157,14 @@ class Deltas:
         """Add one purchase of ``price`` to the app's UTC hour and UTC day holding ``moment``
         (a :func:`~dashboard.buckets.minute_start`), and to the app's and its developer's
         minute and quarter-hour."""
-        hour = minute_start(moment).replace(minute=0)
-        for key in (("hour", hour, app_id), ("day", hour.replace(hour=0), app_id)):
+        quarter, hour, day = self.buckets_of(moment)
+        for key in (("hour", hour, app_id), ("day", day, app_id)):
             sale = self.app_sales.get(key)
             if sale is None:
                 sale = self.app_sales[key] = SalesDelta(owner_id)
             sale.purchases += 1
             sale.revenue += price
         # The same purchase in its app's and its developer's minute and quarter-hour.
-        quarter = quarter_hour_start(moment)
         series = self.sales_series
         for key in (
             ("minute", "app", app_id, moment),

@@ -19,8 +19,10 @@ from dashboard.worker.actor import Folding
 from dashboard.worker.bulk_ack import BulkAckRabbitmqBroker
 from dashboard.worker.dead_letters import DeadLetters
 from dashboard.worker.encoder import EnvelopeEncoder
+from dashboard.worker.heap import SettledHeap
 from dashboard.worker.held_acks import HoldingBroker
 from dashboard.worker.retry_policy import should_retry
+from dashboard.worker.signals import DirectSignals
 from dashboard.worker.topology import FOLD_ACTOR, QUEUE, QuorumQueues
 
 # Backoff while the database is down: 1 s doubling to at most a minute, retried forever.
@@ -28,9 +30,9 @@ MIN_BACKOFF_MS = 1_000
 MAX_BACKOFF_MS = 60_000
 
 
-class WorkerBroker(HoldingBroker, QuorumQueues, BulkAckRabbitmqBroker):
+class WorkerBroker(DirectSignals, HoldingBroker, QuorumQueues, BulkAckRabbitmqBroker):
     """Dramatiq's RabbitMQ broker as the worker runs it: quorum queues, held acks sent in
-    bulk.
+    bulk, middleware signals sent only where handled (:mod:`dashboard.worker.signals`).
 
     ``url`` may name several nodes (``amqp://...;amqp://...``): Dramatiq connects to the
     first that answers, and its consumers reconnect to another when theirs is lost. Its
@@ -42,7 +44,7 @@ class WorkerBroker(HoldingBroker, QuorumQueues, BulkAckRabbitmqBroker):
         name_connections(self.parameters, WORKER_CONNECTION_NAME)
 
 
-class EmbeddedBroker(HoldingBroker, StubBroker):
+class EmbeddedBroker(DirectSignals, HoldingBroker, StubBroker):
     """Dramatiq's in-process broker, with held acks: the worker without RabbitMQ."""
 
 
@@ -63,6 +65,7 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
 
     folding = Folding(settings)
     middleware = [
+        SettledHeap(),
         CurrentMessage(),
         folding.held_acks,
         # Before Retries: after_* hooks run in reverse, and this needs Retries' verdict.

@@ -26,7 +26,8 @@ def delivery_properties(method: Any, properties: Any) -> dict[str, Any]:
     headers = getattr(properties, "headers", None) or {}
     return {
         "routing_key": getattr(method, "routing_key", None),
-        "headers": json_safe(headers),
+        # Read for every delivery: most carry no headers, or only plain ones.
+        "headers": dict(headers) if _plain(headers) else json_safe(headers),
         "content_type": getattr(properties, "content_type", None),
     }
 
@@ -34,6 +35,14 @@ def delivery_properties(method: Any, properties: Any) -> dict[str, Any]:
 def json_safe(value: Any) -> Any:
     """``value`` with everything JSON cannot hold turned into text."""
     return json.loads(json.dumps(value, default=_as_text))
+
+
+def _plain(headers: dict) -> bool:
+    # Strings and integers, under string keys, are the same JSON as they are.
+    return all(
+        type(key) is str and (type(value) is str or type(value) is int)
+        for key, value in headers.items()
+    )
 
 
 def _as_text(value: Any) -> str:
