@@ -274,6 +274,19 @@ def test_huge_page_is_not_a_server_error(client, world, subtests, endpoint):
                 assert "page" in field_errors(response)
 
 
+def test_huge_page_of_a_search_is_empty(client, world, subtests):
+    for page in (2**31, 2**62, 2**63 - 1, 99999999999999999999, HUGE):
+        with subtests.test(page=page):
+            query = {"page": page, "q": "a", "page_size": 100}
+            response = client.get(
+                "/api/v1/apps/", query_string=query, headers=world["user"]["headers"]
+            )
+            if response.status_code == 200:
+                assert response.get_json() == []
+            else:
+                assert "page" in field_errors(response)
+
+
 BAD_CATALOGUE_QUERIES = [
     {"verified": "maybe"},
     {"verified": ""},

@@ -25,6 +25,9 @@ FEW_MATCHES = 1_000
 EXACT_MATCHES = 1_000
 #: The same for a search the apps' words cannot serve (see ``search.words_serve``).
 EXACT_MATCHES_SIFTED = 200
+#: More matches than any catalogue holds, and a LIMIT both databases take: the count of a
+#: page asked for beyond it is exact, and its page is past the end.
+MOST_MATCHES = 2**62
 
 
 def create_app(db: Database, owner: Principal, fields: dict) -> App:
@@ -171,7 +174,7 @@ def _search(
     found = select(matches.c.id).where(search.contains(matches.c, pattern))
     # Counting every match of a word most apps contain reads them all; counting to where
     # the caller pages stops early, and still tells whether a next page is.
-    limit = max(cap, page * page_size)
+    limit = min(max(cap, page * page_size), MOST_MATCHES)
     total = session.scalar(_count(found.limit(limit + 1)))
     exact = total <= limit
     offset = (page - 1) * page_size

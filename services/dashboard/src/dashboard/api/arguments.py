@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from dashboard.api.schemas import NO_NUL
 from dashboard.stats.calendar import BUCKETS, recent_start
 from dashboard.stats.scope import SCOPED_METRICS, Scope
 from dashboard.stats.timeseries import METRICS
@@ -181,7 +182,10 @@ class SearchArgs(Schema):
     q = fields.String(
         load_default="",
         validate=[validate.Length(max=200), _no_nul],
-        metadata={"description": "Part of an app's title or of its developer's name; any case."},
+        metadata={
+            "description": "Part of an app's title or of its developer's name; any case.",
+            "pattern": NO_NUL,
+        },
     )
 
 
