@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import Session, undefer
 
 from appstore import outbox
@@ -133,34 +133,32 @@ def list_apps(
         listed.append(App.verified.is_(verified is not False))
     with db.reading() as session:
         if q:
-            total, exact, ids = _search(session, listed, q.lower(), page, page_size, exact_up_to)
-            if ids is None:  # past the end: never reaches SQL
-                return [], total, exact
-            query = select(App).where(App.id.in_(ids))
-        else:
-            total, exact = session.scalar(_count(select(App.id).where(*listed))), True
-            if (page - 1) * page_size >= total:
-                return [], total, exact
-            query = select(App).where(*listed).offset((page - 1) * page_size).limit(page_size)
+            return _search(session, principal, listed, q.lower(), page, page_size, exact_up_to)
+        total = session.scalar(_count(select(App.id).where(*listed)))
+        if (page - 1) * page_size >= total:
+            return [], total, True
+        query = select(App).where(*listed).offset((page - 1) * page_size).limit(page_size)
         apps = session.scalars(_with_counts(query.order_by(App.id))).all()
         _mark_access(session, principal, apps)
-    return list(apps), total, exact
+    return list(apps), total, True
 
 
 def _search(
     session: Session,
+    principal: Principal,
     listed: list,
     pattern: str,
     page: int,
     page_size: int,
     exact_up_to: int | None,
-) -> tuple[int, bool, Select | None]:
-    """A search's total, whether it is exact, and the ids of its page (None past the end)."""
+) -> tuple[list[App], int, bool]:
+    """A search's page of apps, its total, and whether the total is exact.
+
+    One statement finds the matches up to the count's limit once, counts them, takes the
+    page from them or from a walk, and returns the page's apps with the total and whether
+    the caller bought each: a round trip and a second search less than asking for each.
+    """
     columns = select(App.id, App.title, App.description).where(*listed)
-    # The apps in id order, walked until enough match: ORDER BY fenced in by OFFSET 0 makes
-    # PostgreSQL walk, where the planner, thinking LIKE selective, would rather gather every
-    # match from the trigram indexes and sort them.
-    walked = columns.order_by(App.id).offset(0).subquery()
     cap = EXACT_MATCHES if exact_up_to is None else exact_up_to
     if search.words_serve(session, pattern):
         # OFFSET 0 keeps the LIKE out of the subquery: PostgreSQL would otherwise AND the
@@ -171,26 +169,61 @@ def _search(
         # for each match: such a search counts fewer exactly.
         matches = columns.subquery()
         cap = min(cap, EXACT_MATCHES_SIFTED)
-    found = select(matches.c.id).where(search.contains(matches.c, pattern))
     # Counting every match of a word most apps contain reads them all; counting to where
     # the caller pages stops early, and still tells whether a next page is.
     limit = min(max(cap, page * page_size), MOST_MATCHES)
-    total = session.scalar(_count(found.limit(limit + 1)))
-    exact = total <= limit
+    found = (
+        select(matches.c.id)
+        .where(search.contains(matches.c, pattern))
+        .limit(limit + 1)
+        .cte("found")
+    )
+    total = select(func.count()).select_from(found).scalar_subquery()
     offset = (page - 1) * page_size
-    if exact and offset >= total:
-        return total, exact, None
-    if exact and total <= FEW_MATCHES:
-        # Walking the apps in id order until a page of matches turns up reads most of them
-        # when matches are few, and the planner, which cannot know how few, often takes
-        # that walk. The count has just told us: sort the matches. ``id + 0`` orders
-        # alike but is not the key's order.
-        ids = select(matches.c.id).where(search.contains(matches.c, pattern))
-        ids = ids.order_by(matches.c.id + 0)
-    else:  # many match: walk to the page rather than sort every match
-        ids = select(walked.c.id).where(search.contains(walked.c, pattern))
-        ids = ids.order_by(walked.c.id)
-    return total, exact, ids.offset(offset).limit(page_size)
+    if offset >= MOST_MATCHES:  # past the end of any catalogue, and beyond what OFFSET takes
+        return [], session.scalar(select(total)), True
+    # Walking the apps in id order until a page of matches turns up reads most of them when
+    # matches are few, and the planner, which cannot know how few, often takes that walk.
+    # When the count holds every match and they are few, the page is sorted from them
+    # (``id + 0`` orders alike but is not the key's order); else many match, and the page
+    # is found by walking rather than by sorting every match. Only one of the two runs:
+    # their conditions depend on nothing but the count.
+    sorted_few = total <= min(limit, FEW_MATCHES)
+    few = select(found.c.id).where(sorted_few).order_by(found.c.id + 0)
+    # ORDER BY fenced in by OFFSET 0 makes PostgreSQL walk, where the planner, thinking
+    # LIKE selective, would rather gather every match from the trigram indexes and sort.
+    walked = columns.order_by(App.id).offset(0).subquery()
+    many = select(walked.c.id).where(~sorted_few, search.contains(walked.c, pattern))
+    many = many.order_by(walked.c.id)
+    pages = union_all(
+        few.offset(offset).limit(page_size).subquery().select(),
+        many.offset(offset).limit(page_size).subquery().select(),
+    ).subquery()
+    query = select(App, total, _bought(principal)).join(pages, App.id == pages.c.id)
+    rows = session.execute(_with_counts(query.order_by(App.id))).all()
+    if rows:
+        counted = rows[0][1]
+    elif page == 1:  # no match at all
+        counted = 0
+    else:  # past the end: the page says nothing of the total
+        counted = session.scalar(select(total))
+    apps = [_marked(principal, app, bought) for app, _, bought in rows]
+    return apps, counted, counted <= limit
+
+
+def _bought(principal: Principal):
+    """Whether the caller bought the app: a column of the apps' own statement."""
+    return (
+        select(Purchase.app_id)
+        .where(Purchase.buyer_id == principal.user_id, Purchase.app_id == App.id)
+        .exists()
+    )
+
+
+def _marked(principal: Principal, app: App, bought: bool) -> App:
+    """Let owners, admins and buyers see the app's access link and key."""
+    app.can_access = bought or principal.is_admin or app.owner_id == principal.user_id
+    return app
 
 
 def _count(query: Select) -> Select:
