@@ -91,13 +91,15 @@ def insert_columns(executor: Executor, statement: Any, columns: dict[str, list])
     A caller that sums its rows in memory can hand over their columns as it builds them,
     without a dict per row for this to take apart again.
     """
+    count = len(next(iter(columns.values())))
+    for name, column in columns.items():
+        if len(column) != count:
+            raise ValueError(f"column {name} has {len(column)} values, not {count}")
     if dialect_name(executor) != "postgresql":
         names = list(columns)
-        rows = [
-            dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)
-        ]
+        together = zip(*columns.values(), strict=True)
+        rows = [dict(zip(names, values, strict=True)) for values in together]
         return executor.execute(statement, rows)
-    count = len(next(iter(columns.values())))
     # A column holding one object in every row (a batch's timestamp, say) is sent once.
     same = [name for name, column in columns.items() if _one_object(column)]
     if len(same) == len(columns):  # one row (or one object in every column): no array is left
@@ -107,8 +109,6 @@ def insert_columns(executor: Executor, statement: Any, columns: dict[str, list])
     as_text = []
     for name in varying:
         column = columns[name]
-        if len(column) != count:
-            raise ValueError(f"column {name} has {len(column)} values, not {count}")
         literal = array_literal(column)
         if literal is not None:
             as_text.append(name)
