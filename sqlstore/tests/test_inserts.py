@@ -7,7 +7,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sqlstore import Database, dialect_insert, dialect_name, insert_for, insert_rows
-from sqlstore.inserts import built_once, from_arrays
+from sqlstore.inserts import built_once, from_arrays, insert_columns
 
 metadata = MetaData()
 counters = Table(
@@ -56,6 +56,27 @@ def test_insert_rows_inserts_then_updates_and_returns_every_row(database):
     assert first == {"a": 1, "b": 2}
     assert second == {"b": 12, "c": 3}
     assert _stored(database) == {"a": ("x", 1), "b": ("y", 12), "c": ("z", 3)}
+
+
+def test_insert_columns_does_what_insert_rows_does_with_the_same_rows(database):
+    _add(database, [{"name": "a", "kind": "x", "value": 1}])
+    columns = {"name": ["a", "b"], "kind": ["x", "y"], "value": [5, 2]}
+
+    with database.transaction() as session:
+        returned = insert_columns(session, _adding(dialect_name(session)), columns).all()
+
+    assert dict(returned) == {"a": 6, "b": 2}
+    assert _stored(database) == {"a": ("x", 6), "b": ("y", 2)}
+
+
+def test_insert_columns_refuses_columns_of_different_lengths(database):
+    columns = {"name": ["a", "b"], "kind": ["x"], "value": [5, 2]}
+
+    with (
+        pytest.raises(ValueError, match="column kind has 1 values"),
+        database.transaction() as session,
+    ):
+        insert_columns(session, _adding(dialect_name(session)), columns)
 
 
 def test_insert_rows_sends_a_value_shared_by_every_row_once(database):

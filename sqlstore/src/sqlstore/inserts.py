@@ -79,23 +79,48 @@ def insert_rows(executor: Executor, statement: Any, rows: list[dict]) -> CursorR
     """
     if dialect_name(executor) != "postgresql":
         return executor.execute(statement, rows)
-    first = rows[0]
+    return insert_columns(
+        executor, statement, {name: [row[name] for row in rows] for name in rows[0]}
+    )
+
+
+def insert_columns(executor: Executor, statement: Any, columns: dict[str, list]) -> CursorResult:
+    """:func:`insert_rows` for rows given column by column: ``columns`` maps each column
+    name to its values, one per row, every list as long, in the rows' lock order.
+
+    A caller that sums its rows in memory can hand over their columns as it builds them,
+    without a dict per row for this to take apart again.
+    """
+    count = len(next(iter(columns.values())))
+    for name, column in columns.items():
+        if len(column) != count:
+            raise ValueError(f"column {name} has {len(column)} values, not {count}")
+    if dialect_name(executor) != "postgresql":
+        names = list(columns)
+        together = zip(*columns.values(), strict=True)
+        rows = [dict(zip(names, values, strict=True)) for values in together]
+        return executor.execute(statement, rows)
     # A column holding one object in every row (a batch's timestamp, say) is sent once.
-    same = [name for name in first if all(row[name] is first[name] for row in rows[1:])]
-    if len(same) == len(first):  # one row (or one object in every column): no array is left
+    same = [name for name, column in columns.items() if _one_object(column)]
+    if len(same) == len(columns):  # one row (or one object in every column): no array is left
         same = same[1:]
-    varying = tuple(name for name in first if name not in same)
+    varying = tuple(name for name in columns if name not in same)
     values: dict[str, Any] = {}
     as_text = []
     for name in varying:
-        column = [row[name] for row in rows]
+        column = columns[name]
         literal = array_literal(column)
         if literal is not None:
             as_text.append(name)
         values[f"{name}_values"] = column if literal is None else literal
-    values.update({f"{name}_value": first[name] for name in same})
+    values.update({f"{name}_value": columns[name][0] for name in same})
     statement = from_arrays(statement, varying, tuple(same), tuple(as_text))
     return executor.execute(statement, values)
+
+
+def _one_object(column: list) -> bool:
+    first = column[0]
+    return all(value is first for value in column)
 
 
 @functools.lru_cache(maxsize=256)

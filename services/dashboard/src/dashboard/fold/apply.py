@@ -28,7 +28,7 @@ from dashboard.models import (
     Total,
 )
 from sqlstore import Executor
-from sqlstore.inserts import built_once, dialect_name, insert_for, insert_rows
+from sqlstore.inserts import built_once, dialect_name, insert_columns, insert_for, insert_rows
 
 
 def apply_deltas(executor: Executor, deltas: Deltas) -> None:
@@ -51,13 +51,16 @@ def _upsert_buyers(executor: Executor, buyers: dict[int, BuyerDelta]) -> int:
     """Record the batch's buyers; return how many had never bought before."""
     if not buyers:
         return 0
-    rows = [
-        {"buyer_id": buyer_id, "first_purchase_at": b.first_purchase_at, "purchases": b.purchases}
-        for buyer_id, b in sorted(buyers.items())
-    ]
+    ids = sorted(buyers)
+    ordered = [buyers[buyer_id] for buyer_id in ids]
+    columns = {
+        "buyer_id": ids,
+        "first_purchase_at": [b.first_purchase_at for b in ordered],
+        "purchases": [b.purchases for b in ordered],
+    }
     # A row whose count is just what this batch added did not exist before. A concurrent
     # fold adding the same buyer makes this statement wait for its commit, then add to it.
-    after = insert_rows(executor, _buyers_upsert(dialect_name(executor)), rows).all()
+    after = insert_columns(executor, _buyers_upsert(dialect_name(executor)), columns).all()
     return sum(1 for buyer_id, purchases in after if purchases == buyers[buyer_id].purchases)
 
 
@@ -176,21 +179,18 @@ def _add_app_sales(executor: Executor, sales: dict[tuple[str, Any, int], SalesDe
     """Add the batch's purchases and revenue to the per-app sales buckets, both spans at once."""
     if not sales:
         return
-    rows = [
-        {
-            "span": span,
-            "bucket_start": start,
-            "app_id": app_id,
-            "owner_id": sale.owner_id,
-            "purchases": sale.purchases,
-            "revenue": sale.revenue,
-        }
-        for (span, start, app_id), sale in sorted(sales.items())
-    ]
-    _upsert_rows(
+    keys = sorted(sales)
+    ordered = [sales[key] for key in keys]
+    columns = dict(
+        zip(("span", "bucket_start", "app_id"), map(list, zip(*keys, strict=True)), strict=True)
+    )
+    columns["owner_id"] = [sale.owner_id for sale in ordered]
+    columns["purchases"] = [sale.purchases for sale in ordered]
+    columns["revenue"] = [sale.revenue for sale in ordered]
+    _upsert_columns(
         executor,
         _adding_upsert(dialect_name(executor), AppSales.__table__, ("purchases", "revenue")),
-        rows,
+        columns,
     )
 
 
@@ -201,21 +201,16 @@ def _add_sales_series(
     quarter-hours, both spans and scopes with one statement."""
     if not sales:
         return
-    rows = [
-        {
-            "span": span,
-            "scope": scope,
-            "scope_id": scope_id,
-            "bucket_start": start,
-            "purchases": sale.purchases,
-            "revenue": sale.revenue,
-        }
-        for (span, scope, scope_id, start), sale in sorted(sales.items())
-    ]
-    _upsert_rows(
+    keys = sorted(sales)
+    ordered = [sales[key] for key in keys]
+    names = ("span", "scope", "scope_id", "bucket_start")
+    columns = dict(zip(names, map(list, zip(*keys, strict=True)), strict=True))
+    columns["purchases"] = [sale.purchases for sale in ordered]
+    columns["revenue"] = [sale.revenue for sale in ordered]
+    _upsert_columns(
         executor,
         _adding_upsert(dialect_name(executor), SalesSeries.__table__, ("purchases", "revenue")),
-        rows,
+        columns,
     )
 
 
@@ -277,6 +272,14 @@ def _returning_key(dialect: str, statement: Any) -> Any:
     if dialect != "sqlite":
         return statement
     return statement.returning(*statement.table.primary_key.columns)
+
+
+def _upsert_columns(executor: Executor, statement: Any, columns: dict[str, list]) -> None:
+    """:func:`_upsert_rows` for rows given column by column
+    (:func:`~sqlstore.inserts.insert_columns`)."""
+    result = insert_columns(executor, statement, columns)
+    if result.returns_rows:
+        result.all()
 
 
 def _upsert_rows(executor: Executor, statement: Any, rows: list[dict]) -> None:

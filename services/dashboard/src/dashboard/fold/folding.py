@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 from appstore_events import Envelope
@@ -18,7 +19,7 @@ from dashboard.fold.apply import apply_deltas
 from dashboard.fold.plan import Deltas, check_foldable, plan_checked, unique_events
 from dashboard.models import ProcessedEvent
 from sqlstore import Executor
-from sqlstore.inserts import built_once, dialect_name, insert_for, insert_rows
+from sqlstore.inserts import built_once, dialect_name, insert_columns, insert_for
 
 
 @dataclass(frozen=True)
@@ -78,21 +79,21 @@ def _record_processed(executor: Executor, batch: list[Envelope]) -> set[str]:
     """Insert a dedupe row per event; return the ids that had none, i.e. the new events."""
     if not batch:
         return set()
-    folded_at = datetime.now(UTC)
-    rows = [
-        {
-            "event_id": envelope.event_id,
-            "sequence": envelope.sequence,
-            "event_type": envelope.event_type,
-            "occurred_at": envelope.occurred_at,
-            "folded_at": folded_at,
-        }
-        for envelope in sorted(batch, key=lambda envelope: envelope.event_id)
-    ]
+    ordered = sorted(batch, key=_event_id)
+    columns = {
+        "event_id": [envelope.event_id for envelope in ordered],
+        "sequence": [envelope.sequence for envelope in ordered],
+        "event_type": [envelope.event_type for envelope in ordered],
+        "occurred_at": [envelope.occurred_at for envelope in ordered],
+        "folded_at": [datetime.now(UTC)] * len(ordered),
+    }
     # A row another fold has inserted but not yet committed makes this wait for the
     # outcome: skipped if that fold commits, inserted here if it rolls back.
-    inserted = insert_rows(executor, _dedupe_insert(dialect_name(executor)), rows)
-    return set(inserted.scalars())
+    inserted = insert_columns(executor, _dedupe_insert(dialect_name(executor)), columns)
+    return set(inserted.scalars().all())
+
+
+_event_id = attrgetter("event_id")
 
 
 @built_once

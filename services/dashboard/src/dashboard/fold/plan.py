@@ -153,18 +153,20 @@ class Deltas:
                 self.series_minute[metric, minute] += amount
                 self.series_quarter_hour[metric, quarter_hour] += amount
 
-    def count_sale(self, app_id: int, owner_id: int, price: int, moment: datetime) -> None:
-        """Add one purchase of ``price`` to the app's UTC hour and UTC day holding ``moment``
-        (a :func:`~dashboard.buckets.minute_start`), and to the app's and its developer's
-        minute and quarter-hour."""
+    def count_sales(
+        self, app_id: int, owner_id: int, purchases: int, revenue: int, moment: datetime
+    ) -> None:
+        """Add ``purchases`` purchases of ``app_id`` bringing ``revenue`` to the app's UTC
+        hour and UTC day holding ``moment`` (a :func:`~dashboard.buckets.minute_start`), and
+        to the app's and its developer's minute and quarter-hour."""
         quarter, hour, day = self.buckets_of(moment)
         for key in (("hour", hour, app_id), ("day", day, app_id)):
             sale = self.app_sales.get(key)
             if sale is None:
                 sale = self.app_sales[key] = SalesDelta(owner_id)
-            sale.purchases += 1
-            sale.revenue += price
-        # The same purchase in its app's and its developer's minute and quarter-hour.
+            sale.purchases += purchases
+            sale.revenue += revenue
+        # The same purchases in their app's and their developer's minute and quarter-hour.
         series = self.sales_series
         for key in (
             ("minute", "app", app_id, moment),
@@ -175,8 +177,8 @@ class Deltas:
             row = series.get(key)
             if row is None:
                 row = series[key] = SeriesSale()
-            row.purchases += 1
-            row.revenue += price
+            row.purchases += purchases
+            row.revenue += revenue
 
     def price_change(self, app_id: int, envelope: Envelope, at: datetime, price: int) -> None:
         """Record that ``app_id`` costs ``price`` from ``at`` on, as ``envelope`` says."""
@@ -198,7 +200,7 @@ def check_foldable(envelopes: Iterable[Envelope]) -> None:
     """Raise :class:`UnfoldableEvent` for the first envelope :func:`plan` cannot fold."""
     for envelope in envelopes:
         spec = EVENT_TYPES.get(envelope.event_type)
-        if envelope.event_type not in _FOLDERS or spec is None:
+        if envelope.event_type not in _FOLDABLE or spec is None:
             raise UnfoldableEvent(f"event {envelope.event_id}: no fold for {envelope.event_type!r}")
         if envelope.event_version != spec.version:
             raise UnfoldableEvent(
@@ -227,9 +229,50 @@ def plan_checked(envelopes: Iterable[Envelope]) -> Deltas:
     """:func:`plan` for envelopes already checked by :func:`check_foldable` and made unique
     by :func:`unique_events`, as the fold has them."""
     deltas = Deltas()
+    # Purchases, most of a batch, are summed per app and minute first: every row they touch
+    # but the buyer's is a sum over those, so each is then worked out once per app and
+    # minute, not once per purchase.
+    sales: dict[tuple[int, int, datetime], list[int]] = {}
+    buyers = deltas.buyers
+    folders = _FOLDERS
     for envelope in envelopes:
-        _FOLDERS[envelope.event_type](deltas, envelope)
+        if envelope.event_type != _PURCHASED:
+            folders[envelope.event_type](deltas, envelope)
+            continue
+        data = envelope.data
+        price, purchased_at, buyer_id = data["price"], data["purchased_at"], data["buyer_id"]
+        buyer = buyers.get(buyer_id)
+        if buyer is None:
+            buyers[buyer_id] = BuyerDelta(purchased_at, 1)
+        else:
+            buyer.purchases += 1
+            if purchased_at < buyer.first_purchase_at:
+                buyer.first_purchase_at = purchased_at
+        key = (data["app_id"], data["owner_id"], minute_start(purchased_at))
+        sale = sales.get(key)
+        if sale is None:
+            sales[key] = [1, price]
+        else:
+            sale[0] += 1
+            sale[1] += price
+    _add_sales(deltas, sales)
     return deltas
+
+
+def _add_sales(deltas: Deltas, sales: dict[tuple[int, int, datetime], list[int]]) -> None:
+    """Add purchases summed per ``(app_id, owner_id, minute)`` to every row but the buyers'."""
+    for (app_id, owner_id, minute), (purchases, revenue) in sales.items():
+        deltas.totals["purchases"] += purchases
+        deltas.totals["credits_spent"] += revenue
+        app = deltas.app(app_id)
+        app.owner_id = owner_id
+        app.purchases += purchases
+        app.revenue += revenue
+        developer = deltas.developer(owner_id)
+        developer.purchases += purchases
+        developer.revenue += revenue
+        deltas.count_all(minute, (("purchases", purchases), ("credits_spent", revenue)))
+        deltas.count_sales(app_id, owner_id, purchases, revenue, minute)
 
 
 def _title_sequence(envelope: Envelope) -> int:
@@ -285,29 +328,6 @@ def _app_deleted(deltas: Deltas, envelope: Envelope) -> None:
     deltas.app(envelope.data["app_id"]).deleted = True
 
 
-def _app_purchased(deltas: Deltas, envelope: Envelope) -> None:
-    data = envelope.data
-    price, purchased_at = data["price"], data["purchased_at"]
-    deltas.totals["purchases"] += 1
-    deltas.totals["credits_spent"] += price
-    app = deltas.app(data["app_id"])
-    app.owner_id = data["owner_id"]
-    app.purchases += 1
-    app.revenue += price
-    developer = deltas.developer(data["owner_id"])
-    developer.purchases += 1
-    developer.revenue += price
-    buyer = deltas.buyers.get(data["buyer_id"])
-    if buyer is None:
-        buyer = deltas.buyers[data["buyer_id"]] = BuyerDelta(purchased_at)
-    elif purchased_at < buyer.first_purchase_at:
-        buyer.first_purchase_at = purchased_at
-    buyer.purchases += 1
-    minute = minute_start(purchased_at)
-    deltas.count_all(minute, (("purchases", 1), ("credits_spent", price)))
-    deltas.count_sale(data["app_id"], data["owner_id"], price, minute)
-
-
 _FOLDERS: dict[str, Callable[[Deltas, Envelope], None]] = {
     "UserRegistered": _user_registered,
     "CreditGranted": _credit_granted,
@@ -315,5 +335,7 @@ _FOLDERS: dict[str, Callable[[Deltas, Envelope], None]] = {
     "AppUpdated": _app_updated,
     "AppVerified": _app_verified,
     "AppDeleted": _app_deleted,
-    "AppPurchased": _app_purchased,
 }
+#: Folded by :func:`plan_checked` itself, summed per app and minute.
+_PURCHASED = "AppPurchased"
+_FOLDABLE = frozenset({*_FOLDERS, _PURCHASED})
