@@ -17,30 +17,19 @@ from typing import Any
 from marshmallow import Schema, fields
 from marshmallow.utils import missing
 
-from .quick_load import NotQuick
+from .quick_load import NotQuick, per_schema
 from .wire_fields import StrictInteger, UtcTimestamp, UuidString, format_timestamp
 
 #: Dumps one value (or a whole payload); raises NotQuick to leave it to marshmallow.
 Dumper = Callable[[Any], Any]
 
 _ABSENT = object()
-_compiled: dict[int, tuple[Schema, Dumper | None]] = {}
 
 
+@per_schema
 def quick_dumper(schema: Schema) -> Dumper | None:
-    """Return the quick dumper of ``schema``, or None when its fields are not all known here.
-
-    Compiled on first use and kept; the schema must not be changed afterwards (the
-    contract's schemas never are).
-    """
-    entry = _compiled.get(id(schema))
-    if entry is None or entry[0] is not schema:
-        entry = (schema, _compile_schema(schema))
-        _compiled[id(schema)] = entry
-    return entry[1]
-
-
-def _compile_schema(schema: Schema) -> Dumper | None:
+    """Return the quick dumper of ``schema``, or None when its fields are not all known here
+    (compiled on first use and kept: see :func:`~.quick_load.per_schema`)."""
     hooks = getattr(schema, "_hooks", None)
     if hooks is None or any(hooks.values()) or schema.many:
         return None

@@ -16,6 +16,7 @@ never more lenient, and the schemas stay the one definition of the wire format.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -32,27 +33,34 @@ Loader = Callable[[Any], Any]
 # str(uuid.UUID(text)) is text itself exactly for this form, which is what producers send.
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _ABSENT = object()
-_compiled: dict[int, tuple[Schema, Loader | None]] = {}
 
 
 class NotQuick(Exception):
     """This input needs marshmallow: it may be valid, but not plainly so."""
 
 
-def quick_loader(schema: Schema) -> Loader | None:
-    """Return the quick loader of ``schema``, or None when its fields are not all known here.
+def per_schema(compile_schema: Callable[[Schema], Any]) -> Callable[[Schema], Any]:
+    """Make ``compile_schema`` compile each schema on first use and keep what it made.
 
-    Compiled on first use and kept; the schema must not be changed afterwards (the
-    contract's schemas never are).
+    A schema must not be changed once compiled (the contract's schemas never are).
     """
-    entry = _compiled.get(id(schema))
-    if entry is None or entry[0] is not schema:
-        entry = (schema, _compile_schema(schema))
-        _compiled[id(schema)] = entry
-    return entry[1]
+    compiled: dict[int, tuple[Schema, Any]] = {}
+
+    @functools.wraps(compile_schema)
+    def compiled_once(schema: Schema) -> Any:
+        entry = compiled.get(id(schema))
+        if entry is None or entry[0] is not schema:
+            entry = (schema, compile_schema(schema))
+            compiled[id(schema)] = entry
+        return entry[1]
+
+    return compiled_once
 
 
-def _compile_schema(schema: Schema) -> Loader | None:
+@per_schema
+def quick_loader(schema: Schema) -> Loader | None:
+    """Return the quick loader of ``schema``, or None when its fields are not all known here
+    (compiled on first use and kept: see :func:`per_schema`)."""
     hooks = getattr(schema, "_hooks", None)
     if hooks is None or any(hooks.values()) or schema.many or schema.partial:
         return None
