@@ -15,9 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from marshmallow import Schema, fields
-from marshmallow.utils import missing
 
-from .quick_load import NotQuick, per_schema
+from .quick_load import NotQuick, per_schema, plain_fields
 from .wire_fields import StrictInteger, UtcTimestamp, UuidString, format_timestamp
 
 #: Dumps one value (or a whole payload); raises NotQuick to leave it to marshmallow.
@@ -30,15 +29,11 @@ _ABSENT = object()
 def quick_dumper(schema: Schema) -> Dumper | None:
     """Return the quick dumper of ``schema``, or None when its fields are not all known here
     (compiled on first use and kept: see :func:`~.quick_load.per_schema`)."""
-    hooks = getattr(schema, "_hooks", None)
-    if hooks is None or any(hooks.values()) or schema.many:
+    plain = plain_fields(schema, "dump")
+    if plain is None:
         return None
     specs = []
-    for name, field in schema.dump_fields.items():
-        if field.data_key not in (None, name) or field.attribute not in (None, name):
-            return None
-        if field.dump_default is not missing:
-            return None
+    for name, field in plain:
         dumper = _field_dumper(field)
         if dumper is None:
             return None

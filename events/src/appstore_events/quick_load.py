@@ -57,21 +57,34 @@ def per_schema(compile_schema: Callable[[Schema], Any]) -> Callable[[Schema], An
     return compiled_once
 
 
+def plain_fields(schema: Schema, way: str) -> list[tuple[str, fields.Field]] | None:
+    """The fields ``schema`` loads or dumps (``way``: "load" or "dump"), if it is plain that
+    way: no hooks, one object, each field under its own name and without a default; else
+    None."""
+    hooks = getattr(schema, "_hooks", None)
+    if hooks is None or any(hooks.values()) or schema.many:
+        return None
+    plain = []
+    for name, field in getattr(schema, f"{way}_fields").items():
+        if field.data_key not in (None, name) or field.attribute not in (None, name):
+            return None
+        if getattr(field, f"{way}_default") is not missing:
+            return None
+        plain.append((name, field))
+    return plain
+
+
 @per_schema
 def quick_loader(schema: Schema) -> Loader | None:
     """Return the quick loader of ``schema``, or None when its fields are not all known here
     (compiled on first use and kept: see :func:`per_schema`)."""
-    hooks = getattr(schema, "_hooks", None)
-    if hooks is None or any(hooks.values()) or schema.many or schema.partial:
+    if schema.partial or schema.unknown != RAISE:
         return None
-    if schema.unknown != RAISE:
+    plain = plain_fields(schema, "load")
+    if plain is None:
         return None
     specs = []
-    for name, field in schema.load_fields.items():
-        if field.data_key not in (None, name) or field.attribute not in (None, name):
-            return None
-        if field.load_default is not missing:
-            return None
+    for name, field in plain:
         loader = _field_loader(field)
         if loader is None:
             return None
